@@ -1,0 +1,22 @@
+//! # seqmodel-train
+//!
+//! The task-agnostic layer of seqmodel: choosing the device a model runs on ([`device`]).
+//!
+//! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
+//! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
+//! wrap it with `.autodiff()` to train.
+//!
+//! ```
+//! use burn::tensor::Tensor;
+//! use seqmodel_train::device::BackendName;
+//!
+//! # #[cfg(feature = "flex")] {
+//! let device = BackendName::Flex.device().expect("flex is compiled in by default");
+//! let x = Tensor::<2>::ones([2, 3], &device);
+//! assert_eq!(x.sum().into_scalar::<f32>(), 6.0);
+//! # }
+//! ```
+
+pub mod device;
+
+pub use device::{BackendName, DeviceError, DeviceInfo};

@@ -1,0 +1,39 @@
+//! `cargo xtask <task>`: the project's tasks, one clap subcommand each (one file per task).
+//!
+//! Run `cargo xtask` with no arguments to list them.
+
+mod ci;
+mod devices;
+
+use clap::{Parser, Subcommand};
+
+/// seqmodel's project tasks.
+#[derive(Parser)]
+#[command(name = "cargo xtask", arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run exactly what CI runs (`bash .ci/run`): fmt, clippy, the tests, the wgpu tests.
+    Ci(ci::CiArgs),
+    /// List each compiled-in backend and whether it starts on this machine.
+    Devices(devices::DevicesArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ci(args) => ci::run(&args),
+        Command::Devices(args) => devices::run(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
