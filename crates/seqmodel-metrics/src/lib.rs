@@ -1,0 +1,58 @@
+//! Evaluation metrics for sequence models, identical to the reference tools:
+//!
+//! | metric | reference | entry points |
+//! |---|---|---|
+//! | BLEU | sacrebleu 2.6.0 | [`corpus_bleu`], [`sentence_bleu`], [`BleuAccumulator`] |
+//! | chrF / chrF++ | sacrebleu 2.6.0 `CHRF` | [`corpus_chrf`], [`sentence_chrf`], [`ChrfAccumulator`] |
+//! | ROUGE-1/2/L/Lsum | rouge-score 0.1.2 (NLTK Porter stemmer) | [`RougeScorer`], [`RougeAccumulator`] |
+//! | perplexity | — | [`perplexity_from_log_probs`], [`perplexity_from_logits`], [`PerplexityAccumulator`] |
+//! | MAE, MSE, RMSE, MAPE, SMAPE | scikit-learn 1.9 | [`regression_scores`], [`RegressionAccumulator`] |
+//! | accuracy, P/R/F, confusion matrix | scikit-learn 1.9 | [`accuracy`], [`precision_recall_fscore`], [`confusion_matrix`], [`ClassificationAccumulator`] |
+//! | entity-level P/R/F | seqeval 1.2.2 | [`entity_report`], [`extract_entities`], [`EntityAccumulator`] |
+//!
+//! Every metric has a streaming [`Accumulator`] (`update`, [`Accumulator::compute`],
+//! [`Accumulator::merge`]) whose result equals the one-shot function. The crate has no Burn
+//! dependency. The `seq-score` binary exposes the metrics on the command line.
+//!
+//! ```
+//! use seqmodel_metrics::{corpus_bleu, BleuConfig};
+//! let bleu = corpus_bleu(&["the cat sat on the mat"], &[["the cat sat on a mat"]], &BleuConfig::corpus())?;
+//! println!("{}", bleu.format(1, &BleuConfig::corpus().signature(seqmodel_metrics::RefCount::Fixed(1))));
+//! # Ok::<(), seqmodel_metrics::Error>(())
+//! ```
+
+mod accumulator;
+mod bleu;
+mod bleu_tokenizer;
+mod chrf;
+mod classification;
+mod entity;
+mod error;
+mod perplexity;
+mod porter;
+mod pytext;
+mod regression;
+mod rouge;
+
+pub use accumulator::Accumulator;
+pub use bleu::{
+    BleuAccumulator, BleuConfig, BleuScore, BleuStats, MAX_SUPPORTED_NGRAM_ORDER, RefCount, SACREBLEU_VERSION,
+    SmoothMethod, corpus_bleu, sentence_bleu, transpose_streams,
+};
+pub use bleu_tokenizer::BleuTokenizer;
+pub use chrf::{ChrfAccumulator, ChrfConfig, ChrfScore, chrf_words, corpus_chrf, sentence_chrf};
+pub use classification::{
+    Average, ClassScores, ClassificationAccumulator, ClassificationReport, PrfConfig, ZeroDivision, accuracy,
+    confusion_matrix, precision_recall_fscore,
+};
+pub use entity::{
+    ChunkMode, Entity, EntityAccumulator, EntityCounts, EntityReport, Scheme, entity_report, extract_entities,
+};
+pub use error::{Error, Result};
+pub use perplexity::{
+    DEFAULT_IGNORE_INDEX, Perplexity, PerplexityAccumulator, perplexity_from_log_probs, perplexity_from_logits,
+};
+pub use porter::porter_stem;
+pub use pytext::{is_py_space, py_split};
+pub use regression::{RegressionAccumulator, RegressionScores, regression_scores};
+pub use rouge::{RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType, rouge_tokenize};
