@@ -14,11 +14,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rustc_hash::FxHashMap;
+use std::hash::Hasher;
 
-use crate::bleu_tokenizer::BleuTokenizer;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use crate::bleu_tokenizer::{BleuTokenizer, TokenizerScratch};
 use crate::error::check_same_len;
-use crate::pytext::{py_lower, py_rstrip};
+use crate::pytext::{for_each_field, py_lower, py_rstrip};
 use crate::{Accumulator, Error, Result};
 
 /// The sacrebleu version whose behaviour this module reproduces (shown in signatures).
@@ -198,16 +200,17 @@ impl BleuConfig {
         )
     }
 
-    /// Lower-cases (if asked), right-strips and tokenises one segment.
-    fn for_each_token(&self, segment: &str, buf: &mut String, emit: impl FnMut(&str)) {
-        let lowered;
-        let s = if self.lowercase {
-            lowered = py_lower(segment);
-            lowered.as_str()
+    /// Lower-cases (if asked), right-strips and tokenises one segment into `out` (tokens are
+    /// its whitespace-separated fields).
+    fn tokenize_into(&self, segment: &str, out: &mut String, scratch: &mut TokenizerScratch) {
+        if self.lowercase {
+            let lowered = py_lower(segment);
+            self.tokenizer
+                .tokenize_into(py_rstrip(&lowered), out, scratch);
         } else {
-            segment
-        };
-        self.tokenizer.for_each_token(py_rstrip(s), buf, emit);
+            self.tokenizer
+                .tokenize_into(py_rstrip(segment), out, scratch);
+        }
     }
 }
 
@@ -401,20 +404,183 @@ impl BleuScore {
 /// Reusable buffers for computing segment statistics.
 #[derive(Default)]
 struct Scratch {
+    tokenizer: TokenizerScratch,
     hyp_buf: String,
-    ref_buf: String,
+    ref_bufs: Vec<String>,
     hyp_ids: Vec<u32>,
+    ref_ids: Vec<Vec<u32>>,
+    table: NgramTable,
+    interner: Interner,
 }
 
-/// The id of `tok` in a segment-local vocabulary (only token equality matters for BLEU).
-#[inline]
-fn intern(tok: &str, vocab: &mut FxHashMap<Box<str>, u32>) -> u32 {
-    if let Some(&id) = vocab.get(tok) {
-        return id;
+/// A segment-local token vocabulary, reused across segments: tokens are identified by their
+/// position in the segment's token buffers (buffer 0 = hypothesis, `k + 1` = reference `k`),
+/// so the table holds no borrowed strings and allocates nothing in the steady state.
+#[derive(Default)]
+struct Interner {
+    /// `(hash, buffer, start, len, id + 1)`; `id + 1 == 0` marks an empty slot.
+    slots: Vec<(u64, u32, u32, u32, u32)>,
+    touched: Vec<usize>,
+    mask: usize,
+    next_id: u32,
+}
+
+impl Interner {
+    fn reset(&mut self, n: usize) {
+        for &i in &self.touched {
+            self.slots[i] = (0, 0, 0, 0, 0);
+        }
+        self.touched.clear();
+        self.next_id = 0;
+        let want = (2 * n.max(8)).next_power_of_two();
+        if self.slots.len() < want {
+            self.slots = vec![(0, 0, 0, 0, 0); want];
+            self.mask = want - 1;
+        }
     }
-    let id = vocab.len() as u32;
-    vocab.insert(tok.into(), id);
-    id
+
+    /// Number of distinct tokens so far.
+    fn len(&self) -> usize {
+        self.next_id as usize
+    }
+
+    /// The id of token `tok`, which lies at byte `start` of buffer `buf` (`bufs(buf)`).
+    #[inline]
+    fn intern<'a>(
+        &mut self,
+        tok: &str,
+        buf: u32,
+        start: usize,
+        bufs: impl Fn(u32) -> &'a str,
+    ) -> u32 {
+        let mut h = FxHasher::default();
+        h.write(tok.as_bytes());
+        let hash = h.finish();
+        let mut i = (hash >> 20) as usize & self.mask;
+        loop {
+            let (sh, sb, ss, sl, sid) = self.slots[i];
+            if sid == 0 {
+                self.next_id += 1;
+                self.slots[i] = (hash, buf, start as u32, tok.len() as u32, self.next_id);
+                self.touched.push(i);
+                return self.next_id - 1;
+            }
+            if sh == hash
+                && sl as usize == tok.len()
+                && &bufs(sb)[ss as usize..(ss + sl) as usize] == tok
+            {
+                return sid - 1;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// Byte offset of `part` inside `whole` (`part` is a sub-slice of `whole`).
+#[inline]
+fn offset_in(whole: &str, part: &str) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+/// Packs an n-gram of at most 4 token ids (< 65535) into a `u64`, 16 bits per token
+/// (`id + 1`, so that n-grams of different orders never collide).
+#[inline]
+fn pack(ids: &[u32]) -> u64 {
+    ids.iter()
+        .fold(0u64, |k, &id| (k << 16) | u64::from(id + 1))
+}
+
+/// The order (1..=4) of a packed key: its number of non-zero 16-bit groups.
+#[inline]
+fn packed_order(k: u64) -> usize {
+    (64 - k.leading_zeros() as usize).div_ceil(16)
+}
+
+/// One slot of [`NgramTable`].
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    /// Maximum count over the references done so far.
+    ref_max: u32,
+    /// Count in the reference being added.
+    ref_cur: u32,
+    /// Count in the hypothesis.
+    hyp: u32,
+}
+
+/// An open-addressing table of packed n-grams, reused across segments (only touched slots are
+/// cleared), so that counting allocates nothing in the steady state.
+#[derive(Default)]
+struct NgramTable {
+    slots: Vec<Slot>,
+    touched: Vec<usize>,
+    mask: usize,
+}
+
+impl NgramTable {
+    /// Empties the table and makes room for `n` distinct keys at load <= 1/2.
+    fn reset(&mut self, n: usize) {
+        for &i in &self.touched {
+            self.slots[i] = Slot::default();
+        }
+        self.touched.clear();
+        let want = (2 * n.max(8)).next_power_of_two();
+        if self.slots.len() < want {
+            self.slots = vec![Slot::default(); want];
+            self.mask = want - 1;
+        }
+    }
+
+    #[inline]
+    fn slot(&mut self, key: u64) -> &mut Slot {
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & self.mask;
+        loop {
+            let k = self.slots[i].key;
+            if k == key {
+                return &mut self.slots[i];
+            }
+            if k == 0 {
+                self.slots[i].key = key;
+                self.touched.push(i);
+                return &mut self.slots[i];
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Counts the n-grams of one reference into `ref_cur`, then folds them into `ref_max`.
+    fn add_reference(&mut self, ids: &[u32], order: usize) {
+        for n in 1..=order.min(ids.len()) {
+            for w in ids.windows(n) {
+                self.slot(pack(w)).ref_cur += 1;
+            }
+        }
+        for k in 0..self.touched.len() {
+            let s = &mut self.slots[self.touched[k]];
+            s.ref_max = s.ref_max.max(s.ref_cur);
+            s.ref_cur = 0;
+        }
+    }
+
+    fn add_hypothesis(&mut self, ids: &[u32], order: usize) {
+        for n in 1..=order.min(ids.len()) {
+            for w in ids.windows(n) {
+                self.slot(pack(w)).hyp += 1;
+            }
+        }
+    }
+
+    /// Adds the clipped matches and totals to `stats`.
+    fn collect(&self, stats: &mut BleuStats) {
+        for &i in &self.touched {
+            let s = self.slots[i];
+            if s.hyp > 0 {
+                let n = packed_order(s.key) - 1;
+                stats.totals[n] += u64::from(s.hyp);
+                stats.matches[n] += u64::from(s.hyp.min(s.ref_max));
+            }
+        }
+    }
 }
 
 /// Adds the statistics of one segment (one hypothesis against its references) to `stats`.
@@ -426,24 +592,57 @@ fn add_segment_stats<R: AsRef<str>>(
     scratch: &mut Scratch,
 ) {
     let order = config.max_ngram_order;
-    // Token ids shared by the hypothesis and its references (only equality matters).
-    let mut vocab: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let Scratch {
+        tokenizer,
         hyp_buf,
-        ref_buf,
+        ref_bufs,
         hyp_ids,
+        ref_ids,
+        table,
+        interner,
     } = scratch;
+    config.tokenize_into(hyp, hyp_buf, tokenizer);
+    if ref_bufs.len() < refs.len() {
+        ref_bufs.resize_with(refs.len(), String::new);
+        ref_ids.resize_with(refs.len(), Vec::new);
+    }
+    for (r, buf) in refs.iter().zip(ref_bufs.iter_mut()) {
+        config.tokenize_into(r.as_ref(), buf, tokenizer);
+    }
+    // Token ids shared by the hypothesis and its references (only equality matters).
+    let hyp_buf: &str = hyp_buf;
+    let bufs = |b: u32| -> &str {
+        if b == 0 {
+            hyp_buf
+        } else {
+            &ref_bufs[b as usize - 1]
+        }
+    };
+    let approx_tokens = (hyp_buf.len()
+        + ref_bufs
+            .iter()
+            .take(refs.len())
+            .map(String::len)
+            .sum::<usize>())
+        / 3;
+    interner.reset(approx_tokens);
     hyp_ids.clear();
-    config.for_each_token(hyp, hyp_buf, |t| hyp_ids.push(intern(t, &mut vocab)));
+    for_each_field(hyp_buf, |t| {
+        hyp_ids.push(interner.intern(t, 0, offset_in(hyp_buf, t), bufs))
+    });
     let hyp_len = hyp_ids.len() as u64;
-
-    // Maximum count of each n-gram over the references.
-    let mut ref_max: FxHashMap<&[u32], u32> = FxHashMap::default();
-    let mut ref_id_store: Vec<Vec<u32>> = Vec::with_capacity(refs.len());
-    let mut closest: Option<(u64, u64)> = None; // (diff, len)
-    for r in refs {
-        let mut ids = Vec::new();
-        config.for_each_token(r.as_ref(), ref_buf, |t| ids.push(intern(t, &mut vocab)));
+    let mut closest: Option<(u64, u64)> = None; // (|hyp_len - ref_len|, ref_len)
+    for (k, (buf, ids)) in ref_bufs
+        .iter()
+        .zip(ref_ids.iter_mut())
+        .take(refs.len())
+        .enumerate()
+    {
+        ids.clear();
+        let b = k as u32 + 1;
+        for_each_field(buf, |t| {
+            ids.push(interner.intern(t, b, offset_in(buf, t), bufs))
+        });
         let len = ids.len() as u64;
         let diff = len.abs_diff(hyp_len);
         closest = match closest {
@@ -451,43 +650,52 @@ fn add_segment_stats<R: AsRef<str>>(
             Some((d, l)) if diff < d || (diff == d && len < l) => Some((diff, len)),
             keep => keep,
         };
-        ref_id_store.push(ids);
-    }
-    for (k, ids) in ref_id_store.iter().enumerate() {
-        if k == 0 {
-            for n in 1..=order.min(ids.len()) {
-                for g in ids.windows(n) {
-                    *ref_max.entry(g).or_insert(0) += 1;
-                }
-            }
-        } else {
-            let mut this: FxHashMap<&[u32], u32> = FxHashMap::default();
-            for n in 1..=order.min(ids.len()) {
-                for g in ids.windows(n) {
-                    *this.entry(g).or_insert(0) += 1;
-                }
-            }
-            for (g, c) in this {
-                let e = ref_max.entry(g).or_insert(0);
-                *e = (*e).max(c);
-            }
-        }
-    }
-    let mut hyp_counts: FxHashMap<&[u32], u32> = FxHashMap::default();
-    for n in 1..=order.min(hyp_ids.len()) {
-        for g in hyp_ids.windows(n) {
-            *hyp_counts.entry(g).or_insert(0) += 1;
-        }
-    }
-    for (g, c) in hyp_counts {
-        let n = g.len() - 1;
-        stats.totals[n] += c as u64;
-        if let Some(&r) = ref_max.get(g) {
-            stats.matches[n] += c.min(r) as u64;
-        }
     }
     stats.sys_len += hyp_len;
     stats.ref_len += closest.map_or(0, |(_, l)| l);
+    let ref_ids = &ref_ids[..refs.len()];
+
+    if order <= 4 && interner.len() < usize::from(u16::MAX) {
+        // Fast path: packed keys in a reusable hash table.
+        let ngrams = |len: usize| len * order.min(len.max(1));
+        let capacity =
+            ngrams(hyp_ids.len()) + ref_ids.iter().map(|r| ngrams(r.len())).sum::<usize>();
+        table.reset(capacity);
+        for ids in ref_ids {
+            table.add_reference(ids, order);
+        }
+        table.add_hypothesis(hyp_ids, order);
+        table.collect(stats);
+        return;
+    }
+
+    // General path: n-grams as slices of ids.
+    let mut ref_max: FxHashMap<&[u32], u32> = FxHashMap::default();
+    for ids in ref_ids {
+        let mut this: FxHashMap<&[u32], u32> = FxHashMap::default();
+        for n in 1..=order.min(ids.len()) {
+            for g in ids.windows(n) {
+                *this.entry(g).or_insert(0) += 1;
+            }
+        }
+        for (g, c) in this {
+            let e = ref_max.entry(g).or_insert(0);
+            *e = (*e).max(c);
+        }
+    }
+    let mut counts: FxHashMap<&[u32], u32> = FxHashMap::default();
+    for n in 1..=order.min(hyp_ids.len()) {
+        for g in hyp_ids.windows(n) {
+            *counts.entry(g).or_insert(0) += 1;
+        }
+    }
+    for (g, c) in counts {
+        let n = g.len() - 1;
+        stats.totals[n] += u64::from(c);
+        if let Some(&r) = ref_max.get(g) {
+            stats.matches[n] += u64::from(c.min(r));
+        }
+    }
 }
 
 /// Below this many segments the work is not split across threads.
@@ -580,7 +788,11 @@ where
 /// assert!((s.score - 100.0).abs() < 1e-9);
 /// # Ok::<(), seqmodel_metrics::Error>(())
 /// ```
-pub fn sentence_bleu<S: AsRef<str> + Sync>(hyp: &str, refs: &[S], config: &BleuConfig) -> Result<BleuScore> {
+pub fn sentence_bleu<S: AsRef<str> + Sync>(
+    hyp: &str,
+    refs: &[S],
+    config: &BleuConfig,
+) -> Result<BleuScore> {
     let refs: Vec<&str> = refs.iter().map(|r| r.as_ref()).collect();
     corpus_bleu(&[hyp], &[refs], config)
 }
@@ -666,7 +878,8 @@ impl BleuAccumulator {
 
     /// The signature of the data seen so far (`nrefs:var` when the counts differed).
     pub fn signature(&self) -> String {
-        self.config.signature(self.nrefs.unwrap_or(RefCount::Fixed(1)))
+        self.config
+            .signature(self.nrefs.unwrap_or(RefCount::Fixed(1)))
     }
 }
 
@@ -675,7 +888,9 @@ impl Accumulator for BleuAccumulator {
 
     fn compute(&self) -> Result<BleuScore> {
         if self.segments == 0 {
-            return Err(Error::EmptyInput("BLEU of an empty corpus is undefined".into()));
+            return Err(Error::EmptyInput(
+                "BLEU of an empty corpus is undefined".into(),
+            ));
         }
         BleuScore::from_stats(&self.stats, &self.config)
     }
@@ -710,9 +925,14 @@ mod tests {
     /// exp((ln(5/6) + ln(3/5) + ln(1/2) + ln(1/3)) / 4) = 0.537284965911771.
     #[test]
     fn hand_computed_corpus_score() {
-        let s = corpus_bleu(&["the cat sat on the mat"], &[["the cat sat on a mat"]], &BleuConfig::corpus())
-            .expect("valid input");
-        let mean_log = ((5.0_f64 / 6.0).ln() + 0.6_f64.ln() + 0.5_f64.ln() + (1.0_f64 / 3.0).ln()) / 4.0;
+        let s = corpus_bleu(
+            &["the cat sat on the mat"],
+            &[["the cat sat on a mat"]],
+            &BleuConfig::corpus(),
+        )
+        .expect("valid input");
+        let mean_log =
+            ((5.0_f64 / 6.0).ln() + 0.6_f64.ln() + 0.5_f64.ln() + (1.0_f64 / 3.0).ln()) / 4.0;
         assert!(close(s.score, 100.0 * mean_log.exp()));
         assert!(close(s.score, 53.7284965911771));
         assert_eq!(s.counts, vec![5.0, 3.0, 2.0, 1.0]);
@@ -722,8 +942,12 @@ mod tests {
     #[test]
     fn closest_reference_length_ties_go_to_shorter() {
         // hyp has 5 tokens, refs 4 and 6 tokens: ref_len = 4.
-        let s = corpus_bleu(&["a b c d e"], &[["a b c d", "a b c d e f"]], &BleuConfig::corpus())
-            .expect("valid input");
+        let s = corpus_bleu(
+            &["a b c d e"],
+            &[["a b c d", "a b c d e f"]],
+            &BleuConfig::corpus(),
+        )
+        .expect("valid input");
         assert_eq!(s.ref_len, 4);
         assert_eq!(s.sys_len, 5);
     }
@@ -731,7 +955,10 @@ mod tests {
     #[test]
     fn signature_formats() {
         let c = BleuConfig::corpus();
-        assert_eq!(c.signature(RefCount::Fixed(1)), "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
+        assert_eq!(
+            c.signature(RefCount::Fixed(1)),
+            "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
+        );
         let c = BleuConfig::sentence()
             .with_lowercase(true)
             .with_smoothing(SmoothMethod::Floor, None)
@@ -746,9 +973,15 @@ mod tests {
     fn empty_corpus_and_missing_refs_are_errors() {
         let empty: [&str; 0] = [];
         let no_refs: [Vec<&str>; 0] = [];
-        assert!(matches!(corpus_bleu(&empty, &no_refs, &BleuConfig::corpus()), Err(Error::EmptyInput(_))));
+        assert!(matches!(
+            corpus_bleu(&empty, &no_refs, &BleuConfig::corpus()),
+            Err(Error::EmptyInput(_))
+        ));
         let refs: [Vec<&str>; 1] = [vec![]];
-        assert!(matches!(corpus_bleu(&["a"], &refs, &BleuConfig::corpus()), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            corpus_bleu(&["a"], &refs, &BleuConfig::corpus()),
+            Err(Error::InvalidInput(_))
+        ));
         assert!(matches!(
             corpus_bleu(&["a", "b"], &[["a"]], &BleuConfig::corpus()),
             Err(Error::LengthMismatch { .. })
@@ -764,8 +997,12 @@ mod tests {
 
     #[test]
     fn parallel_path_equals_sequential() {
-        let hyps: Vec<String> = (0..PARALLEL_THRESHOLD + 17).map(|i| format!("w{} x{} y z", i % 7, i % 5)).collect();
-        let refs: Vec<Vec<String>> = (0..hyps.len()).map(|i| vec![format!("w{} x{} y q", i % 3, i % 5)]).collect();
+        let hyps: Vec<String> = (0..PARALLEL_THRESHOLD + 17)
+            .map(|i| format!("w{} x{} y z", i % 7, i % 5))
+            .collect();
+        let refs: Vec<Vec<String>> = (0..hyps.len())
+            .map(|i| vec![format!("w{} x{} y q", i % 3, i % 5)])
+            .collect();
         let config = BleuConfig::corpus();
         let whole = corpus_stats(&config, &hyps, &refs);
         let mut seq = BleuStats::zeros(4);
@@ -776,10 +1013,37 @@ mod tests {
         assert_eq!(whole, seq);
     }
 
+    /// Order 5 takes the general (slice-keyed) path; its first four orders must agree with the
+    /// packed fast path.
+    #[test]
+    fn packed_and_general_paths_agree() {
+        let hyps = ["a b a b c d e a b", "x y , z . x y", "the the the cat"];
+        let refs = [
+            vec!["a b c a b d e", "b a b c"],
+            vec!["x y z x"],
+            vec!["the cat the"],
+        ];
+        let fast = corpus_bleu(&hyps, &refs, &BleuConfig::corpus()).expect("valid");
+        let general = corpus_bleu(&hyps, &refs, &BleuConfig::corpus().with_max_ngram_order(5))
+            .expect("valid");
+        assert_eq!(fast.counts[..], general.counts[..4]);
+        assert_eq!(fast.totals[..], general.totals[..4]);
+        assert_eq!(
+            (fast.sys_len, fast.ref_len),
+            (general.sys_len, general.ref_len)
+        );
+    }
+
     #[test]
     fn transpose_streams_skips_missing_refs() {
         let streams = vec![vec![Some("a"), Some("b")], vec![None, Some("c")]];
         let t = transpose_streams(&streams).expect("same lengths");
-        assert_eq!(t, vec![vec!["a".to_string()], vec!["b".to_string(), "c".to_string()]]);
+        assert_eq!(
+            t,
+            vec![
+                vec!["a".to_string()],
+                vec!["b".to_string(), "c".to_string()]
+            ]
+        );
     }
 }

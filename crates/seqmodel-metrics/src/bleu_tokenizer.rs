@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::pytext::{is_py_space, py_split};
+use crate::pytext::for_each_field;
 use crate::{Error, Result};
 
 /// A BLEU tokeniser, named as sacrebleu names it (`--tokenize`).
@@ -37,26 +37,30 @@ impl BleuTokenizer {
         }
     }
 
-    /// Tokenises one (already lower-cased and right-stripped) segment and calls `emit` with
-    /// each token, in order. Equivalent to sacrebleu's `tokenizer(line).split()`.
-    pub fn for_each_token<'a>(self, line: &'a str, buf: &'a mut String, mut emit: impl FnMut(&str)) {
+    /// Tokenises one (already lower-cased and right-stripped) segment into `out`, as a line
+    /// whose Python-whitespace-separated fields are the tokens (sacrebleu's `tokenizer(line)`,
+    /// up to runs of spaces). `scratch` holds reusable buffers.
+    pub fn tokenize_into(self, line: &str, out: &mut String, scratch: &mut TokenizerScratch) {
+        out.clear();
         match self {
-            BleuTokenizer::None => py_split(line).for_each(emit),
+            BleuTokenizer::None => out.push_str(line),
             BleuTokenizer::Char => {
-                let mut tmp = [0u8; 4];
-                for c in line.chars().filter(|&c| !is_py_space(c)) {
-                    emit(c.encode_utf8(&mut tmp));
+                for c in line.chars() {
+                    out.push(c);
+                    out.push(' ');
                 }
             }
-            BleuTokenizer::Thirteen => {
-                tokenize_13a_into(line, buf);
-                py_split(buf).for_each(emit);
-            }
-            BleuTokenizer::Intl => {
-                *buf = tokenize_intl(line);
-                py_split(buf).for_each(emit);
-            }
+            BleuTokenizer::Thirteen => tokenize_13a_into(line, out, scratch),
+            BleuTokenizer::Intl => out.push_str(&tokenize_intl(line)),
         }
+    }
+
+    /// Tokenises one (already lower-cased and right-stripped) segment and calls `emit` with
+    /// each token, in order. Equivalent to sacrebleu's `tokenizer(line).split()`.
+    pub fn for_each_token(self, line: &str, emit: impl FnMut(&str)) {
+        let mut buf = String::new();
+        self.tokenize_into(line, &mut buf, &mut TokenizerScratch::default());
+        for_each_field(&buf, emit);
     }
 
     /// Tokenises one segment into owned tokens (convenience wrapper of
@@ -68,9 +72,8 @@ impl BleuTokenizer {
     /// assert_eq!(toks, ["It", "costs", "$", "1,000.50", "(", "approx", ".", ")", "."]);
     /// ```
     pub fn tokenize(self, line: &str) -> Vec<String> {
-        let mut buf = String::new();
         let mut out = Vec::new();
-        self.for_each_token(line, &mut buf, |t| out.push(t.to_string()));
+        self.for_each_token(line, |t| out.push(t.to_string()));
         out
     }
 }
@@ -96,11 +99,30 @@ impl FromStr for BleuTokenizer {
     }
 }
 
-/// The characters of mteval-v13a's first rule `[\{-\~\[-\` -\&\(-\+\:-\@\/]`.
-#[inline]
-fn is_13a_split_char(b: u8) -> bool {
-    matches!(b, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
+/// Reusable buffers of the `13a` tokeniser.
+#[derive(Debug, Default)]
+pub struct TokenizerScratch {
+    a: Vec<u8>,
+    b: Vec<u8>,
 }
+
+/// The bytes of mteval-v13a's first rule `[\{-\~\[-\` -\&\(-\+\:-\@\/]`, except the
+/// space: padding a space with spaces changes no token, and no later rule can tell one space
+/// from three (they only look at a `.`, `,` or `-` and its immediate neighbours, and a space
+/// neighbour stays a space).
+const fn split_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] =
+            matches!(c, b'{'..=b'~' | b'['..=b'`' | b'!'..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/');
+        b += 1;
+    }
+    t
+}
+
+static SPLIT_13A: [bool; 256] = split_table();
 
 /// Length in bytes of the UTF-8 character that starts with byte `b`.
 #[inline]
@@ -113,12 +135,78 @@ fn utf8_len(b: u8) -> usize {
     }
 }
 
+/// Start of the character that ends just before byte `j` (`j > 0`, a character boundary).
+#[inline]
+fn prev_char_start(s: &[u8], j: usize) -> usize {
+    let mut p = j - 1;
+    while p > 0 && (s[p] & 0xc0) == 0x80 {
+        p -= 1;
+    }
+    p
+}
+
+/// mteval-v13a rule 2, `([^0-9])([\.,])` -> `\1 \2 `, as a left-to-right non-overlapping
+/// `re.sub`: a `.`/`,` at `j` matches when the character before it is not a digit and was not
+/// consumed by the previous match.
+fn rule_punct_after_non_digit(src: &[u8], dst: &mut Vec<u8>) {
+    dst.clear();
+    let (mut copied, mut consumed) = (0, 0);
+    for j in memchr::memchr2_iter(b'.', b',', src) {
+        if j == 0 {
+            continue;
+        }
+        let p = prev_char_start(src, j);
+        if p >= consumed && !src[p].is_ascii_digit() {
+            dst.extend_from_slice(&src[copied..j]);
+            dst.extend_from_slice(&[b' ', src[j], b' ']);
+            copied = j + 1;
+            consumed = j + 1;
+        }
+    }
+    dst.extend_from_slice(&src[copied..]);
+}
+
+/// Rule 3, `([\.,])([^0-9])` -> ` \1 \2`: a `.`/`,` at `j` not consumed by the previous match
+/// and followed by a non-digit character.
+fn rule_punct_before_non_digit(src: &[u8], dst: &mut Vec<u8>) {
+    dst.clear();
+    let (mut copied, mut consumed) = (0, 0);
+    for j in memchr::memchr2_iter(b'.', b',', src) {
+        if j < consumed || j + 1 >= src.len() || src[j + 1].is_ascii_digit() {
+            continue;
+        }
+        let end = j + 1 + utf8_len(src[j + 1]);
+        dst.extend_from_slice(&src[copied..j]);
+        dst.extend_from_slice(&[b' ', src[j], b' ']);
+        dst.extend_from_slice(&src[j + 1..end]);
+        copied = end;
+        consumed = end;
+    }
+    dst.extend_from_slice(&src[copied..]);
+}
+
+/// Rule 4, `([0-9])(-)` -> `\1 \2 `.
+fn rule_dash_after_digit(src: &[u8], dst: &mut Vec<u8>) {
+    dst.clear();
+    let (mut copied, mut consumed) = (0, 0);
+    for j in memchr::memchr_iter(b'-', src) {
+        if j == 0 || j - 1 < consumed || !src[j - 1].is_ascii_digit() {
+            continue;
+        }
+        dst.extend_from_slice(&src[copied..j]);
+        dst.extend_from_slice(b" - ");
+        copied = j + 1;
+        consumed = j + 1;
+    }
+    dst.extend_from_slice(&src[copied..]);
+}
+
 /// Applies sacrebleu's `Tokenizer13a` to `line`, writing the space-separated result into
-/// `out` (which may then contain runs of spaces; split it with Python whitespace rules).
+/// `out` (which may contain runs of spaces; split it with Python whitespace rules).
 ///
-/// The four regular expressions of mteval-v13a are applied one after the other, each as a
-/// left-to-right non-overlapping substitution, exactly as `re.sub` does.
-fn tokenize_13a_into(line: &str, out: &mut String) {
+/// The four regular expressions of mteval-v13a are applied one after the other, each with the
+/// semantics of a left-to-right non-overlapping `re.sub`.
+fn tokenize_13a_into(line: &str, out: &mut String, scratch: &mut TokenizerScratch) {
     // Language-independent part.
     let mut s: std::borrow::Cow<'_, str> = std::borrow::Cow::Borrowed(line);
     if s.contains("<skipped>") {
@@ -135,66 +223,39 @@ fn tokenize_13a_into(line: &str, out: &mut String) {
             .replace("&gt;", ">")
             .into();
     }
-    // Pass 1: pad the split characters with spaces (sacrebleu pads the line with one space
-    // on each side first; whitespace is collapsed at the end, so that padding is implicit).
+    // Rule 1: pad the split characters with spaces (sacrebleu pads the line with one space on
+    // each side first).
     let src = s.as_bytes();
-    let mut p1: Vec<u8> = Vec::with_capacity(src.len() * 2 + 2);
-    p1.push(b' ');
-    for &b in src {
-        if is_13a_split_char(b) {
-            p1.extend_from_slice(&[b' ', b, b' ']);
-        } else {
-            p1.push(b);
+    let TokenizerScratch { a, b } = scratch;
+    a.clear();
+    a.reserve(src.len() + 16);
+    a.push(b' ');
+    let mut copied = 0;
+    for (j, &c) in src.iter().enumerate() {
+        if SPLIT_13A[c as usize] {
+            a.extend_from_slice(&src[copied..j]);
+            a.extend_from_slice(&[b' ', c, b' ']);
+            copied = j + 1;
         }
     }
-    p1.push(b' ');
-    // Pass 2: `([^0-9])([\.,])` -> `\1 \2 `.
-    let mut p2: Vec<u8> = Vec::with_capacity(p1.len() + 16);
-    let mut i = 0;
-    while i < p1.len() {
-        let l = utf8_len(p1[i]);
-        let next = i + l;
-        if !p1[i].is_ascii_digit() && next < p1.len() && matches!(p1[next], b'.' | b',') {
-            p2.extend_from_slice(&p1[i..next]);
-            p2.extend_from_slice(&[b' ', p1[next], b' ']);
-            i = next + 1;
-        } else {
-            p2.extend_from_slice(&p1[i..next]);
-            i = next;
-        }
+    a.extend_from_slice(&src[copied..]);
+    a.push(b' ');
+    // Rules 2 and 3 only act at `.` and `,`, rule 4 at `-`: skip them when absent.
+    if memchr::memchr2(b'.', b',', a).is_some() {
+        rule_punct_after_non_digit(a, b);
+        rule_punct_before_non_digit(b, a);
     }
-    // Pass 3: `([\.,])([^0-9])` -> ` \1 \2`.
-    let mut p3: Vec<u8> = Vec::with_capacity(p2.len() + 16);
-    let mut i = 0;
-    while i < p2.len() {
-        let b = p2[i];
-        if matches!(b, b'.' | b',') && i + 1 < p2.len() && !p2[i + 1].is_ascii_digit() {
-            let l = utf8_len(p2[i + 1]);
-            p3.extend_from_slice(&[b' ', b, b' ']);
-            p3.extend_from_slice(&p2[i + 1..i + 1 + l]);
-            i += 1 + l;
-        } else {
-            p3.push(b);
-            i += 1;
-        }
-    }
-    // Pass 4: `([0-9])(-)` -> `\1 \2 `.
-    out.clear();
-    out.reserve(p3.len() + 8);
-    let mut p4: Vec<u8> = std::mem::take(out).into_bytes();
-    let mut i = 0;
-    while i < p3.len() {
-        let b = p3[i];
-        if b.is_ascii_digit() && i + 1 < p3.len() && p3[i + 1] == b'-' {
-            p4.extend_from_slice(&[b, b' ', b'-', b' ']);
-            i += 2;
-        } else {
-            p4.push(b);
-            i += 1;
-        }
-    }
+    let result: &[u8] = if memchr::memchr(b'-', a).is_some() {
+        rule_dash_after_digit(a, b);
+        b
+    } else {
+        a
+    };
     // Only ASCII bytes were inserted, at character boundaries: the bytes are valid UTF-8.
-    *out = String::from_utf8(p4).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    match std::str::from_utf8(result) {
+        Ok(t) => out.push_str(t),
+        Err(_) => out.push_str(&String::from_utf8_lossy(result)),
+    }
 }
 
 fn intl_rules() -> &'static [(Regex, &'static str); 3] {
@@ -238,7 +299,10 @@ mod tests {
         assert_eq!(tok(t, "Hello, world."), "Hello , world .");
         assert_eq!(tok(t, "It's 1,000.50 dollars"), "It's 1,000.50 dollars");
         assert_eq!(tok(t, "a 5-year-old's toy"), "a 5 - year-old's toy");
-        assert_eq!(tok(t, "Tom &amp; Jerry &quot;x&quot; &lt;b&gt;"), "Tom & Jerry \" x \" < b >");
+        assert_eq!(
+            tok(t, "Tom &amp; Jerry &quot;x&quot; &lt;b&gt;"),
+            "Tom & Jerry \" x \" < b >"
+        );
         assert_eq!(tok(t, "¿Qué? «Sí»"), "¿Qué ? «Sí»");
         assert_eq!(tok(t, "end 3.5."), "end 3.5 .");
         assert_eq!(tok(t, "a...b"), "a . . . b");
@@ -261,7 +325,12 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for t in [BleuTokenizer::Thirteen, BleuTokenizer::Intl, BleuTokenizer::Char, BleuTokenizer::None] {
+        for t in [
+            BleuTokenizer::Thirteen,
+            BleuTokenizer::Intl,
+            BleuTokenizer::Char,
+            BleuTokenizer::None,
+        ] {
             assert_eq!(t.name().parse::<BleuTokenizer>().expect("known name"), t);
         }
         assert!("zh".parse::<BleuTokenizer>().is_err());

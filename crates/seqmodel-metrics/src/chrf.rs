@@ -107,10 +107,22 @@ impl ChrfConfig {
         let mut effective_order = 0u32;
         let (mut avg_prec, mut avg_rec) = (0.0, 0.0);
         for &[n_hyp, n_ref, n_match] in stats {
-            let prec = if n_hyp > 0 { n_match as f64 / n_hyp as f64 } else { eps };
-            let rec = if n_ref > 0 { n_match as f64 / n_ref as f64 } else { eps };
+            let prec = if n_hyp > 0 {
+                n_match as f64 / n_hyp as f64
+            } else {
+                eps
+            };
+            let rec = if n_ref > 0 {
+                n_match as f64 / n_ref as f64
+            } else {
+                eps
+            };
             let denom = factor * prec + rec;
-            score += if denom > 0.0 { (1.0 + factor) * prec * rec / denom } else { eps };
+            score += if denom > 0.0 {
+                (1.0 + factor) * prec * rec / denom
+            } else {
+                eps
+            };
             if n_hyp > 0 && n_ref > 0 {
                 avg_prec += prec;
                 avg_rec += rec;
@@ -215,10 +227,18 @@ struct SegmentNgrams<'a> {
     words: Vec<FxHashMap<&'a [&'a str], u32>>,
 }
 
-fn segment_ngrams<'a>(config: &ChrfConfig, chars: &'a [char], words: &'a [&'a str]) -> SegmentNgrams<'a> {
+fn segment_ngrams<'a>(
+    config: &ChrfConfig,
+    chars: &'a [char],
+    words: &'a [&'a str],
+) -> SegmentNgrams<'a> {
     SegmentNgrams {
-        chars: (1..=config.char_order).map(|n| count_ngrams(chars, n)).collect(),
-        words: (1..=config.word_order).map(|n| count_ngrams(words, n)).collect(),
+        chars: (1..=config.char_order)
+            .map(|n| count_ngrams(chars, n))
+            .collect(),
+        words: (1..=config.word_order)
+            .map(|n| count_ngrams(words, n))
+            .collect(),
     }
 }
 
@@ -232,16 +252,30 @@ fn segment_chars(config: &ChrfConfig, s: &str) -> Vec<char> {
 
 /// Statistics of one segment against its best reference.
 fn segment_stats<S: AsRef<str>>(config: &ChrfConfig, hyp: &str, refs: &[S]) -> Vec<[u64; 3]> {
-    let prep = |s: &str| if config.lowercase { py_lower(s) } else { s.to_string() };
+    let prep = |s: &str| {
+        if config.lowercase {
+            py_lower(s)
+        } else {
+            s.to_string()
+        }
+    };
     let hyp = prep(hyp);
     let hyp_chars = segment_chars(config, &hyp);
-    let hyp_words = if config.word_order > 0 { chrf_words(&hyp) } else { Vec::new() };
+    let hyp_words = if config.word_order > 0 {
+        chrf_words(&hyp)
+    } else {
+        Vec::new()
+    };
     let h = segment_ngrams(config, &hyp_chars, &hyp_words);
     let mut best: Option<(f64, Vec<[u64; 3]>)> = None;
     for r in refs {
         let r = prep(r.as_ref());
         let r_chars = segment_chars(config, &r);
-        let r_words = if config.word_order > 0 { chrf_words(&r) } else { Vec::new() };
+        let r_words = if config.word_order > 0 {
+            chrf_words(&r)
+        } else {
+            Vec::new()
+        };
         let rn = segment_ngrams(config, &r_chars, &r_words);
         let mut stats = Vec::with_capacity(config.orders());
         for (hc, rc) in h.chars.iter().zip(&rn.chars) {
@@ -285,7 +319,11 @@ where
 /// assert!((s.score - 100.0).abs() < 1e-9);
 /// # Ok::<(), seqmodel_metrics::Error>(())
 /// ```
-pub fn sentence_chrf<S: AsRef<str>>(hyp: &str, refs: &[S], config: &ChrfConfig) -> Result<ChrfScore> {
+pub fn sentence_chrf<S: AsRef<str>>(
+    hyp: &str,
+    refs: &[S],
+    config: &ChrfConfig,
+) -> Result<ChrfScore> {
     let refs: Vec<&str> = refs.iter().map(|r| r.as_ref()).collect();
     corpus_chrf(&[hyp], &[refs], config)
 }
@@ -330,7 +368,11 @@ impl ChrfAccumulator {
             }
             let n = RefCount::Fixed(r.len());
             self.nrefs = Some(self.nrefs.map_or(n, |c| c.combine(n)));
-            for (acc, s) in self.stats.iter_mut().zip(segment_stats(&self.config, h.as_ref(), r)) {
+            for (acc, s) in self
+                .stats
+                .iter_mut()
+                .zip(segment_stats(&self.config, h.as_ref(), r))
+            {
                 for k in 0..3 {
                     acc[k] += s[k];
                 }
@@ -342,7 +384,8 @@ impl ChrfAccumulator {
 
     /// The signature of the data seen so far.
     pub fn signature(&self) -> String {
-        self.config.signature(self.nrefs.unwrap_or(RefCount::Fixed(1)))
+        self.config
+            .signature(self.nrefs.unwrap_or(RefCount::Fixed(1)))
     }
 
     /// Summed `[hyp, ref, match]` statistics per order.
@@ -356,7 +399,9 @@ impl Accumulator for ChrfAccumulator {
 
     fn compute(&self) -> Result<ChrfScore> {
         if self.segments == 0 {
-            return Err(Error::EmptyInput("chrF of an empty corpus is undefined".into()));
+            return Err(Error::EmptyInput(
+                "chrF of an empty corpus is undefined".into(),
+            ));
         }
         Ok(ChrfScore {
             score: self.config.f_score(&self.stats),
@@ -393,21 +438,28 @@ mod tests {
     /// sacrebleu `CHRF()._remove_punctuation("(hi) a, b. 'x")` == `['(hi', ')', 'a', ',', 'b', '.', "'", 'x']`.
     #[test]
     fn word_splitting_matches_sacrebleu() {
-        assert_eq!(chrf_words("(hi) a, b. 'x"), vec!["(hi", ")", "a", ",", "b", ".", "'", "x"]);
+        assert_eq!(
+            chrf_words("(hi) a, b. 'x"),
+            vec!["(hi", ")", "a", ",", "b", ".", "'", "x"]
+        );
     }
 
     /// One order with 2 matches out of 4 hypothesis and 2 reference n-grams:
     /// P = 0.5, R = 1, F2 = 5 * 0.5 / (4 * 0.5 + 1) = 2.5 / 3.
     #[test]
     fn f_score_by_hand() {
-        let c = ChrfConfig { char_order: 1, ..ChrfConfig::chrf() };
+        let c = ChrfConfig {
+            char_order: 1,
+            ..ChrfConfig::chrf()
+        };
         assert!((c.f_score(&[[4, 2, 2]]) - 250.0 / 3.0).abs() < 1e-12);
         assert_eq!(c.f_score(&[[0, 2, 0]]), 0.0);
     }
 
     #[test]
     fn identical_is_100_and_names() {
-        let s = sentence_chrf("a b c", &["a b c"], &ChrfConfig::chrf_plus_plus()).expect("valid input");
+        let s =
+            sentence_chrf("a b c", &["a b c"], &ChrfConfig::chrf_plus_plus()).expect("valid input");
         assert!((s.score - 100.0).abs() < 1e-9);
         assert_eq!(s.name, "chrF2++");
         assert_eq!(
@@ -419,7 +471,8 @@ mod tests {
     #[test]
     fn best_reference_is_kept() {
         let one = sentence_chrf("kitten", &["kitten"], &ChrfConfig::chrf()).expect("valid");
-        let two = sentence_chrf("kitten", &["sitting", "kitten"], &ChrfConfig::chrf()).expect("valid");
+        let two =
+            sentence_chrf("kitten", &["sitting", "kitten"], &ChrfConfig::chrf()).expect("valid");
         assert_eq!(one.score, two.score);
     }
 }

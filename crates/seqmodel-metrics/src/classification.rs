@@ -138,7 +138,13 @@ struct Sums {
 fn divide(num: &[f64], den: &[f64], zero_division: ZeroDivision) -> Vec<f64> {
     num.iter()
         .zip(den)
-        .map(|(&n, &d)| if d == 0.0 { zero_division.value() } else { n / d })
+        .map(|(&n, &d)| {
+            if d == 0.0 {
+                zero_division.value()
+            } else {
+                n / d
+            }
+        })
         .collect()
 }
 
@@ -204,7 +210,12 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
     /// Fraction of items predicted correctly.
     pub fn accuracy(&self) -> Result<f64> {
         self.check_not_empty()?;
-        let correct: u64 = self.pairs.iter().filter(|((g, p), _)| g == p).map(|(_, &c)| c).sum();
+        let correct: u64 = self
+            .pairs
+            .iter()
+            .filter(|((g, p), _)| g == p)
+            .map(|(_, &c)| c)
+            .sum();
         Ok(correct as f64 / self.total as f64)
     }
 
@@ -214,11 +225,15 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
         self.check_not_empty()?;
         let labels: Vec<L> = labels.map_or_else(|| self.present_labels(), <[L]>::to_vec);
         if labels.is_empty() {
-            return Err(Error::InvalidConfig("'labels' should contain at least one label".into()));
+            return Err(Error::InvalidConfig(
+                "'labels' should contain at least one label".into(),
+            ));
         }
         let index: BTreeMap<&L, usize> = labels.iter().enumerate().map(|(i, l)| (l, i)).collect();
         if !self.pairs.keys().any(|(g, _)| index.contains_key(g)) {
-            return Err(Error::InvalidConfig("at least one label specified must be in the gold labels".into()));
+            return Err(Error::InvalidConfig(
+                "at least one label specified must be in the gold labels".into(),
+            ));
         }
         let mut cm = vec![vec![0u64; labels.len()]; labels.len()];
         for ((g, p), &c) in &self.pairs {
@@ -252,7 +267,10 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
     }
 
     fn resolve_labels(&self, config: &PrfConfig<L>) -> Vec<L> {
-        config.labels.clone().unwrap_or_else(|| self.present_labels())
+        config
+            .labels
+            .clone()
+            .unwrap_or_else(|| self.present_labels())
     }
 
     /// Per-class precision, recall, F-β and support (scikit-learn's `average=None`), in the
@@ -282,7 +300,11 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
 
     /// Averaged precision, recall and F-β (scikit-learn's `precision_recall_fscore_support`
     /// with `average` set). `support` is the total gold support of the labels used.
-    pub fn precision_recall_fscore(&self, average: &Average<L>, config: &PrfConfig<L>) -> Result<ClassScores> {
+    pub fn precision_recall_fscore(
+        &self,
+        average: &Average<L>,
+        config: &PrfConfig<L>,
+    ) -> Result<ClassScores> {
         self.check_not_empty()?;
         check_beta(config.beta)?;
         let labels = match average {
@@ -335,7 +357,9 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
 
 fn check_beta(beta: f64) -> Result<()> {
     if beta.is_nan() || beta < 0.0 {
-        return Err(Error::InvalidConfig(format!("beta = {beta}: expected beta >= 0")));
+        return Err(Error::InvalidConfig(format!(
+            "beta = {beta}: expected beta >= 0"
+        )));
     }
     Ok(())
 }
@@ -353,7 +377,11 @@ fn prf_arrays<L>(s: &Sums, config: &PrfConfig<L>) -> (Vec<f64>, Vec<f64>, Vec<f6
         p.clone()
     } else {
         let num: Vec<f64> = tp.iter().map(|t| (1.0 + beta2) * t).collect();
-        let den: Vec<f64> = gold.iter().zip(&pred).map(|(g, pr)| beta2 * g + pr).collect();
+        let den: Vec<f64> = gold
+            .iter()
+            .zip(&pred)
+            .map(|(g, pr)| beta2 * g + pr)
+            .collect();
         divide(&num, &den, config.zero_division)
     };
     (p, r, f)
@@ -413,7 +441,11 @@ pub fn precision_recall_fscore<L: Ord + Clone + Debug>(
 /// assert_eq!(cm, vec![vec![0, 1], vec![1, 1]]);
 /// # Ok::<(), seqmodel_metrics::Error>(())
 /// ```
-pub fn confusion_matrix<L: Ord + Clone + Debug>(gold: &[L], pred: &[L], labels: Option<&[L]>) -> Result<Vec<Vec<u64>>> {
+pub fn confusion_matrix<L: Ord + Clone + Debug>(
+    gold: &[L],
+    pred: &[L],
+    labels: Option<&[L]>,
+) -> Result<Vec<Vec<u64>>> {
     let mut acc = ClassificationAccumulator::new();
     acc.update(gold, pred)?;
     acc.confusion_matrix(labels)
@@ -434,7 +466,9 @@ mod tests {
         assert_eq!(pc[2].1.precision, 2.0 / 3.0);
         assert_eq!(pc[2].1.f_score, 0.8);
         assert_eq!(pc[2].1.support, 2);
-        let micro = acc.precision_recall_fscore(&Average::Micro, &PrfConfig::default()).expect("ok");
+        let micro = acc
+            .precision_recall_fscore(&Average::Micro, &PrfConfig::default())
+            .expect("ok");
         assert_eq!(micro.precision, acc.accuracy().expect("ok"));
     }
 
@@ -442,11 +476,19 @@ mod tests {
     fn zero_division_one_and_nan() {
         let mut acc = ClassificationAccumulator::new();
         acc.update(&[0, 1], &[0, 0]).expect("aligned");
-        let one = PrfConfig { zero_division: ZeroDivision::One, ..PrfConfig::default() };
+        let one = PrfConfig {
+            zero_division: ZeroDivision::One,
+            ..PrfConfig::default()
+        };
         let pc = acc.per_class(&one).expect("ok");
         assert_eq!(pc[1].1.precision, 1.0);
-        let nan = PrfConfig { zero_division: ZeroDivision::Nan, ..PrfConfig::default() };
-        let m = acc.precision_recall_fscore(&Average::Macro, &nan).expect("ok");
+        let nan = PrfConfig {
+            zero_division: ZeroDivision::Nan,
+            ..PrfConfig::default()
+        };
+        let m = acc
+            .precision_recall_fscore(&Average::Macro, &nan)
+            .expect("ok");
         // class 0: P = 1/2; class 1: P = NaN (ignored) -> 0.5.
         assert_eq!(m.precision, 0.5);
     }
@@ -455,10 +497,16 @@ mod tests {
     fn binary_errors() {
         let mut acc = ClassificationAccumulator::new();
         acc.update(&[0, 1, 2], &[0, 1, 2]).expect("aligned");
-        assert!(acc.precision_recall_fscore(&Average::Binary { pos_label: 1 }, &PrfConfig::default()).is_err());
+        assert!(
+            acc.precision_recall_fscore(&Average::Binary { pos_label: 1 }, &PrfConfig::default())
+                .is_err()
+        );
         let mut acc = ClassificationAccumulator::new();
         acc.update(&[0, 1], &[0, 1]).expect("aligned");
-        assert!(acc.precision_recall_fscore(&Average::Binary { pos_label: 7 }, &PrfConfig::default()).is_err());
+        assert!(
+            acc.precision_recall_fscore(&Average::Binary { pos_label: 7 }, &PrfConfig::default())
+                .is_err()
+        );
         let empty: ClassificationAccumulator<i32> = ClassificationAccumulator::new();
         assert!(matches!(empty.accuracy(), Err(Error::EmptyInput(_))));
     }
@@ -467,8 +515,13 @@ mod tests {
     fn weighted_with_zero_support_falls_back_to_mean() {
         let mut acc = ClassificationAccumulator::new();
         acc.update(&[0, 0], &[1, 1]).expect("aligned");
-        let cfg = PrfConfig { labels: Some(vec![1]), ..PrfConfig::default() };
-        let w = acc.precision_recall_fscore(&Average::Weighted, &cfg).expect("ok");
+        let cfg = PrfConfig {
+            labels: Some(vec![1]),
+            ..PrfConfig::default()
+        };
+        let w = acc
+            .precision_recall_fscore(&Average::Weighted, &cfg)
+            .expect("ok");
         assert_eq!(w.support, 0);
         assert_eq!(w.precision, 0.0);
     }

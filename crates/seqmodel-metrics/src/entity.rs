@@ -80,9 +80,9 @@ pub struct Entity {
 /// seqeval's default-mode split of a tag into (prefix character, type).
 fn default_parts(tag: &str) -> Result<(char, &str)> {
     let mut chars = tag.chars();
-    let prefix = chars
-        .next()
-        .ok_or_else(|| Error::InvalidInput("empty tag: expected a tag such as O, B-PER or I-LOC".into()))?;
+    let prefix = chars.next().ok_or_else(|| {
+        Error::InvalidInput("empty tag: expected a tag such as O, B-PER or I-LOC".into())
+    })?;
     let rest = chars.as_str();
     let kind = match rest.split_once('-') {
         Some((_, after)) => after,
@@ -145,9 +145,9 @@ struct StrictToken<'a> {
 
 fn strict_token(tag: &str, scheme: Scheme) -> Result<StrictToken<'_>> {
     let mut chars = tag.chars();
-    let prefix = chars
-        .next()
-        .ok_or_else(|| Error::InvalidInput("empty tag: expected a tag such as O or B-PER".into()))?;
+    let prefix = chars.next().ok_or_else(|| {
+        Error::InvalidInput("empty tag: expected a tag such as O or B-PER".into())
+    })?;
     let allowed: &[char] = match scheme {
         Scheme::Iob2 => &['I', 'O', 'B'],
         Scheme::Iobes => &['I', 'O', 'B', 'E', 'S'],
@@ -200,7 +200,10 @@ fn strict_is_end(scheme: Scheme, prev: &StrictToken<'_>, cur: &StrictToken<'_>) 
 }
 
 fn strict_entities<S: AsRef<str>>(tags: &[S], scheme: Scheme) -> Result<Vec<Entity>> {
-    let outside = StrictToken { prefix: 'O', kind: "_" };
+    let outside = StrictToken {
+        prefix: 'O',
+        kind: "_",
+    };
     // seqeval's start patterns do not depend on the previous token, so only the inside and
     // end patterns look back.
     let mut toks = Vec::with_capacity(tags.len() + 1);
@@ -237,6 +240,22 @@ fn strict_entities<S: AsRef<str>>(tags: &[S], scheme: Scheme) -> Result<Vec<Enti
         }
     }
     Ok(out)
+}
+
+/// Checks that one tag can be read in `mode`: non-empty, and in strict mode with a prefix the
+/// scheme allows.
+///
+/// ```
+/// use seqmodel_metrics::{validate_tag, ChunkMode, Scheme};
+/// assert!(validate_tag("E-PER", ChunkMode::Strict(Scheme::Iobes)).is_ok());
+/// assert!(validate_tag("E-PER", ChunkMode::Strict(Scheme::Iob2)).is_err());
+/// assert!(validate_tag("", ChunkMode::Default).is_err());
+/// ```
+pub fn validate_tag(tag: &str, mode: ChunkMode) -> Result<()> {
+    match mode {
+        ChunkMode::Default => default_parts(tag).map(|_| ()),
+        ChunkMode::Strict(scheme) => strict_token(tag, scheme).map(|_| ()),
+    }
 }
 
 /// The entities of one sentence.
@@ -332,7 +351,11 @@ impl EntityAccumulator {
         let mut batch: Vec<(Vec<Entity>, Vec<Entity>)> = Vec::with_capacity(gold.len());
         for (i, (g, p)) in gold.iter().zip(pred).enumerate() {
             let (g, p) = (g.as_ref(), p.as_ref());
-            check_same_len(&format!("sentence {i}: gold vs predicted tags"), g.len(), p.len())?;
+            check_same_len(
+                &format!("sentence {i}: gold vs predicted tags"),
+                g.len(),
+                p.len(),
+            )?;
             let ctx = |e: Error| match e {
                 Error::InvalidInput(m) => Error::InvalidInput(format!("sentence {i}: {m}")),
                 other => other,
@@ -343,7 +366,11 @@ impl EntityAccumulator {
         }
         for ((g, p), (ge, pe)) in gold.iter().zip(pred).zip(batch) {
             let (g, p) = (g.as_ref(), p.as_ref());
-            self.correct_tokens += g.iter().zip(p).filter(|(a, b)| a.as_ref() == b.as_ref()).count() as u64;
+            self.correct_tokens += g
+                .iter()
+                .zip(p)
+                .filter(|(a, b)| a.as_ref() == b.as_ref())
+                .count() as u64;
             self.tokens += g.len() as u64;
             let gold_set: BTreeSet<&Entity> = ge.iter().collect();
             let pred_set: BTreeSet<&Entity> = pe.iter().collect();
@@ -377,7 +404,11 @@ impl EntityAccumulator {
         let precision = div(c.true_positives, c.predicted);
         let recall = div(c.true_positives, c.gold);
         let denom = precision + recall;
-        let f_score = if denom == 0.0 { 0.0 } else { 2.0 * precision * recall / denom };
+        let f_score = if denom == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / denom
+        };
         ClassScores {
             precision,
             recall,
@@ -394,13 +425,19 @@ impl Accumulator for EntityAccumulator {
         if self.sentences == 0 {
             return Err(Error::EmptyInput("no sentences were given".into()));
         }
-        let per_type: Vec<(String, ClassScores)> =
-            self.counts.iter().map(|(k, &c)| (k.clone(), self.scores(c))).collect();
-        let total = self.counts.values().fold(EntityCounts::default(), |a, c| EntityCounts {
-            true_positives: a.true_positives + c.true_positives,
-            predicted: a.predicted + c.predicted,
-            gold: a.gold + c.gold,
-        });
+        let per_type: Vec<(String, ClassScores)> = self
+            .counts
+            .iter()
+            .map(|(k, &c)| (k.clone(), self.scores(c)))
+            .collect();
+        let total = self
+            .counts
+            .values()
+            .fold(EntityCounts::default(), |a, c| EntityCounts {
+                true_positives: a.true_positives + c.true_positives,
+                predicted: a.predicted + c.predicted,
+                gold: a.gold + c.gold,
+            });
         let micro = self.scores(total);
         let n = per_type.len() as f64;
         let mean = |f: &dyn Fn(&ClassScores) -> f64| {
@@ -432,7 +469,11 @@ impl Accumulator for EntityAccumulator {
         } else {
             let w = total.gold as f64;
             let wmean = |f: &dyn Fn(&ClassScores) -> f64| {
-                per_type.iter().map(|(_, s)| f(s) * s.support as f64).sum::<f64>() / w
+                per_type
+                    .iter()
+                    .map(|(_, s)| f(s) * s.support as f64)
+                    .sum::<f64>()
+                    / w
             };
             ClassScores {
                 precision: wmean(&|s| s.precision),
@@ -457,7 +498,9 @@ impl Accumulator for EntityAccumulator {
 
     fn merge(&mut self, other: &Self) -> Result<()> {
         if self.mode != other.mode || self.zero_division != other.zero_division {
-            return Err(Error::IncompatibleMerge("entity accumulators use different modes".into()));
+            return Err(Error::IncompatibleMerge(
+                "entity accumulators use different modes".into(),
+            ));
         }
         for (k, c) in &other.counts {
             let e = self.counts.entry(k.clone()).or_default();
@@ -483,7 +526,11 @@ impl Accumulator for EntityAccumulator {
 /// assert_eq!(r.micro.recall, 0.5);
 /// # Ok::<(), seqmodel_metrics::Error>(())
 /// ```
-pub fn entity_report<S: AsRef<str>, T: AsRef<[S]>>(gold: &[T], pred: &[T], mode: ChunkMode) -> Result<EntityReport> {
+pub fn entity_report<S: AsRef<str>, T: AsRef<[S]>>(
+    gold: &[T],
+    pred: &[T],
+    mode: ChunkMode,
+) -> Result<EntityReport> {
     let mut acc = EntityAccumulator::new(mode);
     acc.update(gold, pred)?;
     acc.compute()
@@ -505,23 +552,44 @@ mod tests {
     #[test]
     fn default_mode_like_seqeval() {
         let d = ChunkMode::Default;
-        assert_eq!(kinds(&["B-PER", "I-PER", "O", "B-LOC"], d), vec![("PER".into(), 0, 2), ("LOC".into(), 3, 4)]);
+        assert_eq!(
+            kinds(&["B-PER", "I-PER", "O", "B-LOC"], d),
+            vec![("PER".into(), 0, 2), ("LOC".into(), 3, 4)]
+        );
         // B-X I-Y gives two entities; a lone I- starts one.
-        assert_eq!(kinds(&["B-X", "I-Y"], d), vec![("X".into(), 0, 1), ("Y".into(), 1, 2)]);
-        assert_eq!(kinds(&["O", "I-LOC", "I-LOC"], d), vec![("LOC".into(), 1, 3)]);
+        assert_eq!(
+            kinds(&["B-X", "I-Y"], d),
+            vec![("X".into(), 0, 1), ("Y".into(), 1, 2)]
+        );
+        assert_eq!(
+            kinds(&["O", "I-LOC", "I-LOC"], d),
+            vec![("LOC".into(), 1, 3)]
+        );
         // IOBES in default mode: B-ORG E-ORG is one entity.
-        assert_eq!(kinds(&["B-ORG", "E-ORG", "S-PER"], d), vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]);
+        assert_eq!(
+            kinds(&["B-ORG", "E-ORG", "S-PER"], d),
+            vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]
+        );
     }
 
     #[test]
     fn strict_mode_drops_ill_formed() {
         let s = ChunkMode::Strict(Scheme::Iob2);
-        assert_eq!(kinds(&["O", "I-LOC", "B-PER", "I-PER"], s), vec![("PER".into(), 2, 4)]);
+        assert_eq!(
+            kinds(&["O", "I-LOC", "B-PER", "I-PER"], s),
+            vec![("PER".into(), 2, 4)]
+        );
         let e = ChunkMode::Strict(Scheme::Iobes);
         assert_eq!(kinds(&["B-ORG", "I-ORG", "O"], e), vec![]);
-        assert_eq!(kinds(&["B-ORG", "E-ORG", "S-PER"], e), vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]);
+        assert_eq!(
+            kinds(&["B-ORG", "E-ORG", "S-PER"], e),
+            vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]
+        );
         let b = ChunkMode::Strict(Scheme::Bilou);
-        assert_eq!(kinds(&["B-ORG", "L-ORG", "U-PER", "B-X"], b), vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]);
+        assert_eq!(
+            kinds(&["B-ORG", "L-ORG", "U-PER", "B-X"], b),
+            vec![("ORG".into(), 0, 2), ("PER".into(), 2, 3)]
+        );
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub enum Error {
     /// Two accumulators with different configurations cannot be merged.
     #[error("cannot merge accumulators: {0}")]
     IncompatibleMerge(String),
-    /// A problem in a file, with its path and 1-based line number.
-    #[error("{path}:{line}: {message}")]
+    /// A problem in a file, with its path and 1-based line number (shown as `path:line:`, or
+    /// `path:` when the problem concerns the whole file).
+    #[error("{path}{}: {message}", line_suffix(*line))]
     File {
         /// Path of the file as given by the user.
         path: String,
@@ -48,6 +49,14 @@ pub enum Error {
     },
 }
 
+fn line_suffix(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
+    }
+}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -61,5 +70,26 @@ pub(crate) fn check_same_len(what: &str, left: usize, right: usize) -> Result<()
             left,
             right,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_errors_name_path_and_line() {
+        let e = Error::File {
+            path: "hyp.txt".into(),
+            line: 3,
+            message: "bad".into(),
+        };
+        assert_eq!(e.to_string(), "hyp.txt:3: bad");
+        let e = Error::File {
+            path: "hyp.txt".into(),
+            line: 0,
+            message: "empty".into(),
+        };
+        assert_eq!(e.to_string(), "hyp.txt: empty");
     }
 }

@@ -35,24 +35,33 @@ mod regression;
 mod rouge;
 
 pub use accumulator::Accumulator;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use bleu::{
-    BleuAccumulator, BleuConfig, BleuScore, BleuStats, MAX_SUPPORTED_NGRAM_ORDER, RefCount, SACREBLEU_VERSION,
-    SmoothMethod, corpus_bleu, sentence_bleu, transpose_streams,
+    BleuAccumulator, BleuConfig, BleuScore, BleuStats, MAX_SUPPORTED_NGRAM_ORDER, RefCount,
+    SACREBLEU_VERSION, SmoothMethod, corpus_bleu, sentence_bleu, transpose_streams,
 };
-pub use bleu_tokenizer::BleuTokenizer;
+pub use bleu_tokenizer::{BleuTokenizer, TokenizerScratch};
 pub use chrf::{ChrfAccumulator, ChrfConfig, ChrfScore, chrf_words, corpus_chrf, sentence_chrf};
 pub use classification::{
-    Average, ClassScores, ClassificationAccumulator, ClassificationReport, PrfConfig, ZeroDivision, accuracy,
-    confusion_matrix, precision_recall_fscore,
+    Average, ClassScores, ClassificationAccumulator, ClassificationReport, PrfConfig, ZeroDivision,
+    accuracy, confusion_matrix, precision_recall_fscore,
 };
 pub use entity::{
-    ChunkMode, Entity, EntityAccumulator, EntityCounts, EntityReport, Scheme, entity_report, extract_entities,
+    ChunkMode, Entity, EntityAccumulator, EntityCounts, EntityReport, Scheme, entity_report,
+    extract_entities, validate_tag,
 };
 pub use error::{Error, Result};
 pub use perplexity::{
-    DEFAULT_IGNORE_INDEX, Perplexity, PerplexityAccumulator, perplexity_from_log_probs, perplexity_from_logits,
+    DEFAULT_IGNORE_INDEX, Perplexity, PerplexityAccumulator, perplexity_from_log_probs,
+    perplexity_from_logits,
 };
 pub use porter::porter_stem;
 pub use pytext::{is_py_space, py_split};
 pub use regression::{RegressionAccumulator, RegressionScores, regression_scores};
-pub use rouge::{RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType, rouge_tokenize};
+pub use rouge::{
+    RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType, rouge_tokenize,
+};

@@ -43,7 +43,11 @@ pub struct PerplexityAccumulator {
 }
 
 fn ppl_of(nll_sum: f64, tokens: u64) -> f64 {
-    if tokens == 0 { f64::NAN } else { (nll_sum / tokens as f64).exp() }
+    if tokens == 0 {
+        f64::NAN
+    } else {
+        (nll_sum / tokens as f64).exp()
+    }
 }
 
 impl PerplexityAccumulator {
@@ -54,14 +58,22 @@ impl PerplexityAccumulator {
 
     /// Adds sequences of natural-log token probabilities `[batch][time]`; `mask[b][t]` true
     /// (or 1) marks a real token, false a padding position; `None` counts every token.
-    pub fn update_log_probs(&mut self, log_probs: &[Vec<f64>], mask: Option<&[Vec<bool>]>) -> Result<()> {
+    pub fn update_log_probs(
+        &mut self,
+        log_probs: &[Vec<f64>],
+        mask: Option<&[Vec<bool>]>,
+    ) -> Result<()> {
         if let Some(m) = mask {
             check_same_len("log-prob rows vs mask rows", log_probs.len(), m.len())?;
         }
         let mut rows = Vec::with_capacity(log_probs.len());
         for (b, row) in log_probs.iter().enumerate() {
             if let Some(m) = mask {
-                check_same_len(&format!("row {b}: log-probs vs mask"), row.len(), m[b].len())?;
+                check_same_len(
+                    &format!("row {b}: log-probs vs mask"),
+                    row.len(),
+                    m[b].len(),
+                )?;
             }
             let (mut sum, mut n) = (0.0, 0u64);
             for (t, &lp) in row.iter().enumerate() {
@@ -101,7 +113,11 @@ impl PerplexityAccumulator {
         if vocab == 0 {
             return Err(Error::InvalidConfig("vocab size is 0".into()));
         }
-        check_same_len("logits vs batch*time*vocab", logits.len(), batch * time * vocab)?;
+        check_same_len(
+            "logits vs batch*time*vocab",
+            logits.len(),
+            batch * time * vocab,
+        )?;
         check_same_len("targets vs batch*time", targets.len(), batch * time)?;
         if let Some(m) = mask {
             check_same_len("mask vs batch*time", m.len(), batch * time)?;
@@ -181,7 +197,10 @@ impl Accumulator for PerplexityAccumulator {
 /// assert_eq!(p.perplexity, 1.0);
 /// # Ok::<(), seqmodel_metrics::Error>(())
 /// ```
-pub fn perplexity_from_log_probs(log_probs: &[Vec<f64>], mask: Option<&[Vec<bool>]>) -> Result<Perplexity> {
+pub fn perplexity_from_log_probs(
+    log_probs: &[Vec<f64>],
+    mask: Option<&[Vec<bool>]>,
+) -> Result<Perplexity> {
     let mut acc = PerplexityAccumulator::new();
     acc.update_log_probs(log_probs, mask)?;
     acc.compute()
@@ -215,9 +234,11 @@ mod tests {
     /// without overflow.
     #[test]
     fn extreme_logits_are_stable() {
-        let p = perplexity_from_logits(&[1000.0, -1000.0], &[0], [1, 1, 2], None, None).expect("valid");
+        let p =
+            perplexity_from_logits(&[1000.0, -1000.0], &[0], [1, 1, 2], None, None).expect("valid");
         assert_eq!(p.perplexity, 1.0);
-        let p = perplexity_from_logits(&[1000.0, -1000.0], &[1], [1, 1, 2], None, None).expect("valid");
+        let p =
+            perplexity_from_logits(&[1000.0, -1000.0], &[1], [1, 1, 2], None, None).expect("valid");
         assert!((p.mean_nll - 2000.0).abs() < 1e-9);
     }
 
@@ -227,15 +248,28 @@ mod tests {
         let p = perplexity_from_log_probs(&lp, Some(&[vec![true, false]])).expect("valid");
         assert!((p.perplexity - 2.0).abs() < 1e-12);
         assert_eq!(p.num_tokens, 1);
-        let p = perplexity_from_logits(&[0.0, 0.0, 5.0, 0.0], &[0, -100], [1, 2, 2], Some(-100), None).expect("valid");
+        let p = perplexity_from_logits(
+            &[0.0, 0.0, 5.0, 0.0],
+            &[0, -100],
+            [1, 2, 2],
+            Some(-100),
+            None,
+        )
+        .expect("valid");
         assert_eq!(p.num_tokens, 1);
         assert!((p.perplexity - 2.0).abs() < 1e-12);
     }
 
     #[test]
     fn bad_input_is_rejected() {
-        assert!(matches!(perplexity_from_log_probs(&[vec![0.5]], None), Err(Error::InvalidInput(_))));
-        assert!(matches!(perplexity_from_log_probs(&[vec![]], None), Err(Error::EmptyInput(_))));
+        assert!(matches!(
+            perplexity_from_log_probs(&[vec![0.5]], None),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            perplexity_from_log_probs(&[vec![]], None),
+            Err(Error::EmptyInput(_))
+        ));
         assert!(perplexity_from_logits(&[0.0; 4], &[7, 0], [1, 2, 2], None, None).is_err());
         assert!(perplexity_from_logits(&[0.0; 3], &[0, 0], [1, 2, 2], None, None).is_err());
     }

@@ -27,7 +27,8 @@ fn is_consonant(w: &[char], i: usize) -> bool {
             negate = !negate;
             i -= 1;
         }
-        return (!is_vowel_letter(w[i])) != negate;
+        // consonant iff (the first non-`y` letter is a consonant) XOR (odd run of `y`s)
+        return is_vowel_letter(w[i]) == negate;
     }
     true
 }
@@ -73,13 +74,20 @@ fn with(mut stem: Vec<char>, replacement: &str) -> Vec<char> {
     stem
 }
 
+/// A suffix rule: `(suffix, replacement, condition on the stem)`.
+type Rule<'a> = (&'a str, &'a str, &'a dyn Fn(&[char]) -> bool);
+
 /// NLTK's `_apply_rule_list`: the first rule whose suffix matches decides; if its condition
 /// fails the word is returned unchanged.
-fn apply_rules(w: Vec<char>, rules: &[(&str, &str, &dyn Fn(&[char]) -> bool)]) -> Vec<char> {
+fn apply_rules(w: Vec<char>, rules: &[Rule<'_>]) -> Vec<char> {
     for (suffix, replacement, condition) in rules {
         if ends_with(&w, suffix) {
             let stem = strip(&w, suffix);
-            return if condition(&stem) { with(stem, replacement) } else { w };
+            return if condition(&stem) {
+                with(stem, replacement)
+            } else {
+                w
+            };
         }
     }
     w
@@ -103,7 +111,12 @@ fn step1a(w: Vec<char>) -> Vec<char> {
     }
     apply_rules(
         w,
-        &[("sses", "ss", &always), ("ies", "i", &always), ("ss", "ss", &always), ("s", "", &always)],
+        &[
+            ("sses", "ss", &always),
+            ("ies", "i", &always),
+            ("ss", "ss", &always),
+            ("s", "", &always),
+        ],
     )
 }
 
@@ -114,7 +127,11 @@ fn step1b(w: Vec<char>) -> Vec<char> {
     }
     if ends_with(&w, "eed") {
         let stem = strip(&w, "eed");
-        return if measure(&stem) > 0 { with(stem, "ee") } else { w };
+        return if measure(&stem) > 0 {
+            with(stem, "ee")
+        } else {
+            w
+        };
     }
     let mut intermediate = None;
     for suffix in ["ed", "ing"] {

@@ -25,6 +25,31 @@ pub fn py_split(s: &str) -> impl Iterator<Item = &str> {
     s.split(is_py_space).filter(|t| !t.is_empty())
 }
 
+/// Calls `f` with each field of Python's `s.split()`; a fast path handles ASCII text.
+#[inline]
+pub fn for_each_field<'a>(s: &'a str, mut f: impl FnMut(&'a str)) {
+    if !s.is_ascii() {
+        py_split(s).for_each(f);
+        return;
+    }
+    let bytes = s.as_bytes();
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let space = matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f | b' ');
+        match (space, start) {
+            (true, Some(st)) => {
+                f(&s[st..i]);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        f(&s[st..]);
+    }
+}
+
 /// Python's `s.rstrip()`.
 #[inline]
 pub fn py_rstrip(s: &str) -> &str {
@@ -52,6 +77,16 @@ mod tests {
         assert_eq!(got, vec!["a", "b", "c", "d"]);
         // U+200B (zero width space) is not whitespace in Python.
         assert_eq!(py_split("a\u{200b}b").count(), 1);
+    }
+
+    #[test]
+    fn ascii_fast_path_equals_general_split() {
+        for s in ["", "  ", "a", " a\x1fb\x0bc  d\t", "x\r\ny "] {
+            let mut fast = Vec::new();
+            for_each_field(s, |t| fast.push(t.to_string()));
+            let slow: Vec<String> = py_split(s).map(str::to_string).collect();
+            assert_eq!(fast, slow, "{s:?}");
+        }
     }
 
     #[test]

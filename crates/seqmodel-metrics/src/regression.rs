@@ -59,8 +59,14 @@ impl RegressionAccumulator {
     pub fn update(&mut self, gold: &[f64], pred: &[f64]) -> Result<()> {
         check_same_len("gold vs predicted values", gold.len(), pred.len())?;
         if let Some(i) = gold.iter().chain(pred).position(|v| !v.is_finite()) {
-            let (which, idx) = if i < gold.len() { ("gold", i) } else { ("predicted", i - gold.len()) };
-            return Err(Error::InvalidInput(format!("{which} value {idx} is not finite: expected a finite number")));
+            let (which, idx) = if i < gold.len() {
+                ("gold", i)
+            } else {
+                ("predicted", i - gold.len())
+            };
+            return Err(Error::InvalidInput(format!(
+                "{which} value {idx} is not finite: expected a finite number"
+            )));
         }
         for (&a, &f) in gold.iter().zip(pred) {
             let err = (a - f).abs();
@@ -82,7 +88,9 @@ impl Accumulator for RegressionAccumulator {
 
     fn compute(&self) -> Result<RegressionScores> {
         if self.count == 0 {
-            return Err(Error::EmptyInput("regression metrics of zero items are undefined".into()));
+            return Err(Error::EmptyInput(
+                "regression metrics of zero items are undefined".into(),
+            ));
         }
         let n = self.count as f64;
         let mse = self.sq_sum / n;
@@ -136,8 +144,17 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(matches!(regression_scores(&[], &[]), Err(Error::EmptyInput(_))));
-        assert!(matches!(regression_scores(&[1.0], &[]), Err(Error::LengthMismatch { .. })));
-        assert!(matches!(regression_scores(&[f64::NAN], &[1.0]), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            regression_scores(&[], &[]),
+            Err(Error::EmptyInput(_))
+        ));
+        assert!(matches!(
+            regression_scores(&[1.0], &[]),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            regression_scores(&[f64::NAN], &[1.0]),
+            Err(Error::InvalidInput(_))
+        ));
     }
 }

@@ -108,7 +108,11 @@ pub fn rouge_tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
                 t.to_string()
             }
         })
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .filter(|t| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
         .collect()
 }
 
@@ -263,7 +267,12 @@ impl RougeScorer {
     /// rouge1, rouge2, rougeL and rougeLsum.
     pub fn all(use_stemmer: bool) -> Self {
         Self {
-            types: vec![RougeType::N(1), RougeType::N(2), RougeType::L, RougeType::Lsum],
+            types: vec![
+                RougeType::N(1),
+                RougeType::N(2),
+                RougeType::L,
+                RougeType::Lsum,
+            ],
             use_stemmer,
         }
     }
@@ -282,8 +291,14 @@ impl RougeScorer {
     pub fn score(&self, target: &str, prediction: &str) -> RougeScores {
         let tok = |s: &str| rouge_tokenize(s, self.use_stemmer);
         let needs_flat = self.types.iter().any(|t| *t != RougeType::Lsum);
-        let (tt, pt) = if needs_flat { (tok(target), tok(prediction)) } else { (Vec::new(), Vec::new()) };
-        let sents = |s: &str| -> Vec<Vec<String>> { s.split('\n').filter(|x| !x.is_empty()).map(tok).collect() };
+        let (tt, pt) = if needs_flat {
+            (tok(target), tok(prediction))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let sents = |s: &str| -> Vec<Vec<String>> {
+            s.split('\n').filter(|x| !x.is_empty()).map(tok).collect()
+        };
         let scores = self
             .types
             .iter()
@@ -301,11 +316,20 @@ impl RougeScorer {
 
     /// Scores a prediction against several targets: for each variant independently, the
     /// target with the highest F-measure (the first one on ties), as `score_multi`.
-    pub fn score_multi<S: AsRef<str>>(&self, targets: &[S], prediction: &str) -> Result<RougeScores> {
+    pub fn score_multi<S: AsRef<str>>(
+        &self,
+        targets: &[S],
+        prediction: &str,
+    ) -> Result<RougeScores> {
         if targets.is_empty() {
-            return Err(Error::EmptyInput("score_multi needs at least one target".into()));
+            return Err(Error::EmptyInput(
+                "score_multi needs at least one target".into(),
+            ));
         }
-        let all: Vec<RougeScores> = targets.iter().map(|t| self.score(t.as_ref(), prediction)).collect();
+        let all: Vec<RougeScores> = targets
+            .iter()
+            .map(|t| self.score(t.as_ref(), prediction))
+            .collect();
         let scores = self
             .types
             .iter()
@@ -381,7 +405,9 @@ impl Accumulator for RougeAccumulator {
 
     fn compute(&self) -> Result<RougeScores> {
         if self.examples == 0 {
-            return Err(Error::EmptyInput("mean ROUGE of zero examples is undefined".into()));
+            return Err(Error::EmptyInput(
+                "mean ROUGE of zero examples is undefined".into(),
+            ));
         }
         let n = self.examples as f64;
         Ok(RougeScores {
@@ -451,8 +477,14 @@ mod tests {
 
     #[test]
     fn parse_types() {
-        assert_eq!("rouge2".parse::<RougeType>().expect("valid"), RougeType::N(2));
-        assert_eq!("rougeLsum".parse::<RougeType>().expect("valid"), RougeType::Lsum);
+        assert_eq!(
+            "rouge2".parse::<RougeType>().expect("valid"),
+            RougeType::N(2)
+        );
+        assert_eq!(
+            "rougeLsum".parse::<RougeType>().expect("valid"),
+            RougeType::Lsum
+        );
         assert!("rouge0".parse::<RougeType>().is_err());
         assert!("bleu".parse::<RougeType>().is_err());
     }

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use seqmodel_metrics::{
-    Average, BleuConfig, BleuTokenizer, ChrfConfig, ChunkMode, ClassificationAccumulator, PrfConfig,
-    RougeScorer, RougeType, Scheme, SmoothMethod, ZeroDivision, corpus_bleu, corpus_chrf, entity_report,
-    perplexity_from_log_probs, perplexity_from_logits, regression_scores, sentence_bleu, sentence_chrf,
+    Average, BleuConfig, BleuTokenizer, ChrfConfig, ChunkMode, ClassificationAccumulator,
+    PrfConfig, RougeScorer, RougeType, Scheme, SmoothMethod, ZeroDivision, corpus_bleu,
+    corpus_chrf, entity_report, perplexity_from_log_probs, perplexity_from_logits,
+    regression_scores, sentence_bleu, sentence_chrf,
 };
 use serde_json::Value;
 
@@ -24,18 +25,40 @@ fn strs(v: &Value) -> Vec<String> {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("an array of numbers").iter().map(|x| x.as_f64().expect("a number")).collect()
+    v.as_array()
+        .expect("an array of numbers")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
 }
 
 fn bleu_config(p: &Value, sentence: bool) -> BleuConfig {
-    let base = if sentence { BleuConfig::sentence() } else { BleuConfig::corpus() };
-    base.with_tokenizer(p["tokenize"].as_str().expect("tokenize").parse::<BleuTokenizer>().expect("known tokenizer"))
-        .with_lowercase(p["lowercase"].as_bool().expect("lowercase"))
-        .with_smoothing(
-            p["smooth_method"].as_str().expect("smooth_method").parse::<SmoothMethod>().expect("known method"),
-            p["smooth_value"].as_f64(),
-        )
-        .with_effective_order(p["use_effective_order"].as_bool().expect("use_effective_order"))
+    let base = if sentence {
+        BleuConfig::sentence()
+    } else {
+        BleuConfig::corpus()
+    };
+    base.with_tokenizer(
+        p["tokenize"]
+            .as_str()
+            .expect("tokenize")
+            .parse::<BleuTokenizer>()
+            .expect("known tokenizer"),
+    )
+    .with_lowercase(p["lowercase"].as_bool().expect("lowercase"))
+    .with_smoothing(
+        p["smooth_method"]
+            .as_str()
+            .expect("smooth_method")
+            .parse::<SmoothMethod>()
+            .expect("known method"),
+        p["smooth_value"].as_f64(),
+    )
+    .with_effective_order(
+        p["use_effective_order"]
+            .as_bool()
+            .expect("use_effective_order"),
+    )
 }
 
 fn bleu_outputs(s: &seqmodel_metrics::BleuScore) -> Outputs {
@@ -74,8 +97,10 @@ fn rouge_outputs(s: &seqmodel_metrics::RougeScores) -> Outputs {
 }
 
 fn rouge_scorer(p: &Value) -> RougeScorer {
-    let types: Vec<RougeType> =
-        strs(&p["rouge_types"]).iter().map(|t| t.parse().expect("known rouge type")).collect();
+    let types: Vec<RougeType> = strs(&p["rouge_types"])
+        .iter()
+        .map(|t| t.parse().expect("known rouge type"))
+        .collect();
     RougeScorer::new(types, p["use_stemmer"].as_bool().expect("use_stemmer")).expect("valid scorer")
 }
 
@@ -103,12 +128,17 @@ impl Label {
 }
 
 fn labels(v: &Value) -> Vec<Label> {
-    v.as_array().expect("an array of labels").iter().map(Label::from).collect()
+    v.as_array()
+        .expect("an array of labels")
+        .iter()
+        .map(Label::from)
+        .collect()
 }
 
 fn classification(metric: &str, p: &Value, inputs: &Value) -> Outputs {
     let mut acc = ClassificationAccumulator::new();
-    acc.update(&labels(&inputs["y_true"]), &labels(&inputs["y_pred"])).expect("aligned labels");
+    acc.update(&labels(&inputs["y_true"]), &labels(&inputs["y_pred"]))
+        .expect("aligned labels");
     let mut o = Outputs::new();
     match metric {
         "accuracy" => {
@@ -116,7 +146,9 @@ fn classification(metric: &str, p: &Value, inputs: &Value) -> Outputs {
         }
         "confusion_matrix" => {
             let given = p.get("labels").filter(|v| !v.is_null()).map(labels);
-            let cm = acc.confusion_matrix(given.as_deref()).expect("valid labels");
+            let cm = acc
+                .confusion_matrix(given.as_deref())
+                .expect("valid labels");
             for (i, row) in cm.iter().enumerate() {
                 for (j, &c) in row.iter().enumerate() {
                     o.insert(format!("cm.{i}.{j}"), c as f64);
@@ -125,8 +157,8 @@ fn classification(metric: &str, p: &Value, inputs: &Value) -> Outputs {
         }
         _ => {
             let zero_division = match p["zero_division"].as_f64() {
-                Some(v) if v == 1.0 => ZeroDivision::One,
-                Some(v) if v == 0.0 => ZeroDivision::Zero,
+                Some(1.0) => ZeroDivision::One,
+                Some(0.0) => ZeroDivision::Zero,
                 _ => ZeroDivision::Nan,
             };
             let config = PrfConfig {
@@ -146,13 +178,17 @@ fn classification(metric: &str, p: &Value, inputs: &Value) -> Outputs {
                 }
                 Some(avg) => {
                     let average = match avg {
-                        "binary" => Average::Binary { pos_label: Label::from(&p["pos_label"]) },
+                        "binary" => Average::Binary {
+                            pos_label: Label::from(&p["pos_label"]),
+                        },
                         "micro" => Average::Micro,
                         "macro" => Average::Macro,
                         "weighted" => Average::Weighted,
                         other => panic!("unknown average {other}"),
                     };
-                    let s = acc.precision_recall_fscore(&average, &config).expect("valid config");
+                    let s = acc
+                        .precision_recall_fscore(&average, &config)
+                        .expect("valid config");
                     o.insert("precision".into(), s.precision);
                     o.insert("recall".into(), s.recall);
                     o.insert("f1".into(), s.f_score);
@@ -164,12 +200,21 @@ fn classification(metric: &str, p: &Value, inputs: &Value) -> Outputs {
 }
 
 fn seqeval(p: &Value, inputs: &Value) -> Outputs {
-    let sents = |v: &Value| -> Vec<Vec<String>> { v.as_array().expect("sentences").iter().map(strs).collect() };
+    let sents = |v: &Value| -> Vec<Vec<String>> {
+        v.as_array().expect("sentences").iter().map(strs).collect()
+    };
     let mode = match p["mode"].as_str() {
-        Some("strict") => ChunkMode::Strict(p["scheme"].as_str().expect("scheme").parse::<Scheme>().expect("known scheme")),
+        Some("strict") => ChunkMode::Strict(
+            p["scheme"]
+                .as_str()
+                .expect("scheme")
+                .parse::<Scheme>()
+                .expect("known scheme"),
+        ),
         _ => ChunkMode::Default,
     };
-    let r = entity_report(&sents(&inputs["y_true"]), &sents(&inputs["y_pred"]), mode).expect("valid tags");
+    let r = entity_report(&sents(&inputs["y_true"]), &sents(&inputs["y_pred"]), mode)
+        .expect("valid tags");
     let mut o = Outputs::new();
     let mut put = |name: &str, s: &seqmodel_metrics::ClassScores| {
         o.insert(format!("{name}.precision"), s.precision);
@@ -194,24 +239,38 @@ fn run_case(case: &Value) -> Outputs {
     match metric {
         "bleu_corpus" => {
             let hyps = strs(&inputs["hypotheses"]);
-            let refs: Vec<Vec<String>> =
-                inputs["references_per_hypothesis"].as_array().expect("refs").iter().map(strs).collect();
-            bleu_outputs(&corpus_bleu(&hyps, &refs, &bleu_config(p, false)).expect("valid BLEU input"))
+            let refs: Vec<Vec<String>> = inputs["references_per_hypothesis"]
+                .as_array()
+                .expect("refs")
+                .iter()
+                .map(strs)
+                .collect();
+            bleu_outputs(
+                &corpus_bleu(&hyps, &refs, &bleu_config(p, false)).expect("valid BLEU input"),
+            )
         }
         "bleu_sentence" => {
             let hyp = inputs["hypothesis"].as_str().expect("hypothesis");
-            bleu_outputs(&sentence_bleu(hyp, &strs(&inputs["references"]), &bleu_config(p, true)).expect("valid"))
+            bleu_outputs(
+                &sentence_bleu(hyp, &strs(&inputs["references"]), &bleu_config(p, true))
+                    .expect("valid"),
+            )
         }
         "chrf_corpus" => {
             let hyps = strs(&inputs["hypotheses"]);
-            let refs: Vec<Vec<String>> =
-                inputs["references_per_hypothesis"].as_array().expect("refs").iter().map(strs).collect();
+            let refs: Vec<Vec<String>> = inputs["references_per_hypothesis"]
+                .as_array()
+                .expect("refs")
+                .iter()
+                .map(strs)
+                .collect();
             let s = corpus_chrf(&hyps, &refs, &chrf_config(p)).expect("valid chrF input");
             Outputs::from([("score".to_string(), s.score)])
         }
         "chrf_sentence" => {
             let hyp = inputs["hypothesis"].as_str().expect("hypothesis");
-            let s = sentence_chrf(hyp, &strs(&inputs["references"]), &chrf_config(p)).expect("valid");
+            let s =
+                sentence_chrf(hyp, &strs(&inputs["references"]), &chrf_config(p)).expect("valid");
             Outputs::from([("score".to_string(), s.score)])
         }
         "rouge" => rouge_outputs(&rouge_scorer(p).score(
@@ -220,13 +279,19 @@ fn run_case(case: &Value) -> Outputs {
         )),
         "rouge_multi" => rouge_outputs(
             &rouge_scorer(p)
-                .score_multi(&strs(&inputs["targets"]), inputs["prediction"].as_str().expect("prediction"))
+                .score_multi(
+                    &strs(&inputs["targets"]),
+                    inputs["prediction"].as_str().expect("prediction"),
+                )
                 .expect("targets"),
         ),
-        "accuracy" | "precision_recall_f1" | "confusion_matrix" => classification(metric, p, inputs),
+        "accuracy" | "precision_recall_f1" | "confusion_matrix" => {
+            classification(metric, p, inputs)
+        }
         "seqeval" => seqeval(p, inputs),
         "regression" => {
-            let r = regression_scores(&floats(&inputs["y_true"]), &floats(&inputs["y_pred"])).expect("valid");
+            let r = regression_scores(&floats(&inputs["y_true"]), &floats(&inputs["y_pred"]))
+                .expect("valid");
             Outputs::from([
                 ("mae".to_string(), r.mae),
                 ("mse".to_string(), r.mse),
@@ -236,9 +301,16 @@ fn run_case(case: &Value) -> Outputs {
             ])
         }
         "perplexity_logprobs" => {
-            let lp: Vec<Vec<f64>> = inputs["log_probs"].as_array().expect("rows").iter().map(floats).collect();
+            let lp: Vec<Vec<f64>> = inputs["log_probs"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(floats)
+                .collect();
             let mask: Option<Vec<Vec<bool>>> = inputs["mask"].as_array().map(|rows| {
-                rows.iter().map(|r| floats(r).into_iter().map(|m| m != 0.0).collect()).collect()
+                rows.iter()
+                    .map(|r| floats(r).into_iter().map(|m| m != 0.0).collect())
+                    .collect()
             });
             let r = perplexity_from_log_probs(&lp, mask.as_deref()).expect("valid");
             let mut o = Outputs::from([
@@ -267,10 +339,16 @@ fn run_case(case: &Value) -> Outputs {
                 .as_array()
                 .expect("targets")
                 .iter()
-                .flat_map(|r| r.as_array().expect("row").iter().map(|x| x.as_i64().expect("int")))
+                .flat_map(|r| {
+                    r.as_array()
+                        .expect("row")
+                        .iter()
+                        .map(|x| x.as_i64().expect("int"))
+                })
                 .collect();
             let ignore = p["ignore_index"].as_i64();
-            let r = perplexity_from_logits(&flat, &targets, [b, t, vocab], ignore, None).expect("valid");
+            let r = perplexity_from_logits(&flat, &targets, [b, t, vocab], ignore, None)
+                .expect("valid");
             Outputs::from([
                 ("perplexity".to_string(), r.perplexity),
                 ("mean_nll".to_string(), r.mean_nll),
@@ -292,7 +370,8 @@ fn is_count(key: &str) -> bool {
 
 fn check_file(path: &PathBuf, failures: &mut Vec<String>) -> usize {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let cases: Vec<Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for case in &cases {
         let id = case["id"].as_str().expect("id");
         let got = run_case(case);
@@ -320,7 +399,9 @@ fn check_file(path: &PathBuf, failures: &mut Vec<String>) -> usize {
 
 #[test]
 fn reference_cases() {
-    let mut files = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/metrics/cases.json")];
+    let mut files = vec![
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/metrics/cases.json"),
+    ];
     if let Some(extra) = std::env::var_os("SEQMODEL_METRICS_CASES") {
         files.push(PathBuf::from(extra));
     }
@@ -331,5 +412,10 @@ fn reference_cases() {
     }
     println!("checked {checked} cases");
     assert!(checked > 0, "no reference case was checked");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
