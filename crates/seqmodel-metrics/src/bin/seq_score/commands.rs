@@ -103,7 +103,7 @@ pub struct ChrfArgs {
     #[arg(long)]
     sentence_level: bool,
     /// Decimals in the text output.
-    #[arg(short = 'w', long, default_value_t = 2)]
+    #[arg(short = 'w', long, default_value_t = 1)]
     width: usize,
     /// Print only the score (text output).
     #[arg(short = 'b', long)]
