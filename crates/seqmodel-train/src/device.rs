@@ -249,7 +249,8 @@ fn wgpu_adapter() -> Result<&'static WgpuAdapter, DeviceError> {
                     #[cfg(unix)]
                     {
                         use std::os::unix::fs::PermissionsExt;
-                        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+                        let _ =
+                            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
                     }
                     // SAFETY: called once, inside `OnceLock::get_or_init`, before any wgpu thread
                     // exists; nothing else in seqmodel reads or writes the environment concurrently.
@@ -292,7 +293,10 @@ mod tests {
     #[test]
     fn unknown_backend_is_a_one_line_error_listing_the_choices() {
         let err = "tch".parse::<BackendName>().unwrap_err().to_string();
-        assert_eq!(err, "unknown backend \"tch\": expected one of flex, ndarray, wgpu");
+        assert_eq!(
+            err,
+            "unknown backend \"tch\": expected one of flex, ndarray, wgpu"
+        );
         assert!(!err.contains('\n'));
     }
 
