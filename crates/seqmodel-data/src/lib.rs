@@ -1,0 +1,62 @@
+//! # seqmodel-data
+//!
+//! From raw files to padded, masked, packed Burn batches.
+//!
+//! - [`Vocab`] (specials `<pad>` = 0, `<unk>`, `<bos>`, `<eos>`, JSON save/load, coverage) and
+//!   [`Tokenizer`]s (whitespace, grapheme characters, Unicode words, symbols).
+//! - [`PaddingConfig`] → [`PaddedBatch`]: ids `[batch, time]`, lengths, and a padding mask
+//!   `[batch, time]` where **`true` = padding** (Burn's attention convention);
+//!   [`PackedSequence`] / [`PackedLayout`] like PyTorch's `PackedSequence`;
+//!   [`BucketSampler`] for length bucketing.
+//! - Datasets and batchers (Burn's `Dataset` and `Batcher`) for sequence → class, synced
+//!   sequence labelling, sequence → sequence, and time-series windows.
+//! - Seeded [`Split`]s, [`PretrainedEmbeddings`], and loaders for the bundled data ([`bundled`]).
+//!
+//! Every parser takes bytes and a file name and returns an [`Error`] naming the file, the line
+//! (and column) and what was expected: bad input never panics.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod bucket;
+pub mod bundled;
+mod classification;
+mod cmudict;
+mod conll;
+mod embeddings;
+mod error;
+mod iob;
+mod labels;
+mod normalize;
+mod packing;
+mod padding;
+mod rng;
+mod scaler;
+mod seq2seq;
+mod series;
+mod source;
+mod split;
+mod table;
+mod tagging;
+mod tokenizer;
+mod vocab;
+mod window;
+
+pub use bucket::*;
+pub use classification::*;
+pub use cmudict::*;
+pub use conll::*;
+pub use embeddings::*;
+pub use error::*;
+pub use iob::*;
+pub use labels::*;
+pub use normalize::*;
+pub use packing::*;
+pub use padding::*;
+pub use scaler::*;
+pub use seq2seq::*;
+pub use series::*;
+pub use split::*;
+pub use table::*;
+pub use tagging::*;
+pub use tokenizer::*;
+pub use vocab::*;
+pub use window::*;
