@@ -1,0 +1,206 @@
+//! The [`Cell`] abstraction and the one generic time loop every cell shares.
+//!
+//! A cell is one layer of one direction of a recurrent network (PyTorch's `weight_ih_l{k}` ...
+//! group). It only knows how to
+//! 1. project the inputs of all time steps at once ([`Cell::project_input`]: one big matmul), and
+//! 2. advance its state by one step from a projected input ([`Cell::step`]: one
+//!    `[batch, hidden_out] x [hidden_out, gates * hidden]` matmul plus the gate math).
+//!
+//! [`run_time_loop`] (the default body of [`Cell::run`]) walks the time steps forward or
+//! backward, freezes the state of sequences past their length and zeroes their outputs. A cell
+//! may override [`Cell::run`] with a fused implementation (a fast path) as long as it returns the
+//! same values; layer stacking, directions and dropout stay in the driver
+//! ([`crate::driver`]).
+
+use burn::prelude::s;
+use burn::tensor::{Bool, Tensor};
+
+/// Which way a direction walks through time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `t = 0, 1, ..., T-1` (PyTorch's direction 0).
+    Forward,
+    /// `t = T-1, ..., 1, 0` (PyTorch's direction 1, the `_reverse` parameters).
+    Reverse,
+}
+
+/// The recurrent state of one cell (one layer, one direction) for a batch.
+///
+/// `hidden` is also the cell's output at each step.
+#[derive(Debug, Clone)]
+pub struct CellState {
+    /// Hidden state `h`: `[batch, hidden_out]` (`hidden_out` = `proj_size` for a projected
+    /// LSTM, else `hidden_size`).
+    pub hidden: Tensor<2>,
+    /// Cell state `c` of an LSTM: `[batch, hidden_size]`; `None` for RNN and GRU cells.
+    pub cell: Option<Tensor<2>>,
+}
+
+impl CellState {
+    /// Keep `previous` where `padding` is true, take `self` elsewhere.
+    ///
+    /// `padding`: `[batch, 1]`, true for sequences whose current step is past their length.
+    pub fn keep_where_padding(self, previous: &CellState, padding: &Tensor<2, Bool>) -> CellState {
+        let hidden = select_rows(self.hidden, &previous.hidden, padding);
+        let cell = match (self.cell, &previous.cell) {
+            (Some(new), Some(old)) => Some(select_rows(new, old, padding)),
+            (new, _) => new,
+        };
+        CellState { hidden, cell }
+    }
+}
+
+/// `new` where `padding` is false, `old` where it is true; `padding`: `[batch, 1]`.
+fn select_rows(new: Tensor<2>, old: &Tensor<2>, padding: &Tensor<2, Bool>) -> Tensor<2> {
+    let [batch, width] = new.dims();
+    new.mask_where(padding.clone().expand([batch, width]), old.clone())
+}
+
+/// Which steps of a batch are padding: `[batch, time]`, `true` where `t >= length[b]`.
+///
+/// Built by the layers from [`crate::SequenceLengths`]; cells receive it in [`Cell::run`].
+#[derive(Debug, Clone)]
+pub struct PaddingMask {
+    mask: Tensor<2, Bool>,
+}
+
+impl PaddingMask {
+    /// Wrap a `[batch, time]` mask (`true` = padding; padding must be trailing in each row).
+    pub fn new(mask: Tensor<2, Bool>) -> Self {
+        Self { mask }
+    }
+
+    /// The whole mask: `[batch, time]`.
+    pub fn mask(&self) -> &Tensor<2, Bool> {
+        &self.mask
+    }
+
+    /// The padding of one time step: `[batch, 1]`.
+    pub fn at(&self, t: usize) -> Tensor<2, Bool> {
+        self.mask.clone().slice(s![.., t..t + 1])
+    }
+
+    /// Zero `values` (`[batch, time, width]`) wherever the step is padding.
+    pub fn zero_padding(&self, values: Tensor<3>) -> Tensor<3> {
+        let [batch, time, width] = values.dims();
+        let mask = self
+            .mask
+            .clone()
+            .unsqueeze_dim::<3>(2)
+            .expand([batch, time, width]);
+        values.mask_fill(mask, 0.0)
+    }
+}
+
+/// One layer and direction of a recurrent network, with fused gates in PyTorch's order.
+///
+/// Implementors: [`crate::RnnCell`], [`crate::LstmCell`], [`crate::GruCell`]. Notation:
+/// `G` = [`Cell::GATES`], `H` = [`Cell::hidden_size`], `Hout` = [`Cell::output_size`].
+pub trait Cell {
+    /// What [`Cell::prepare`] computes once per sequence (e.g. transposed recurrent weights).
+    type Prepared;
+
+    /// Number of fused gates `G` (RNN 1, GRU 3, LSTM 4).
+    const GATES: usize;
+
+    /// Features of this cell's input `In` (the layer input, or `directions * Hout` below).
+    fn input_size(&self) -> usize;
+
+    /// Hidden size `H` (the width of each gate).
+    fn hidden_size(&self) -> usize;
+
+    /// Width `Hout` of the hidden state and of the output (`proj_size` for a projected LSTM).
+    fn output_size(&self) -> usize;
+
+    /// Whether the state has a cell part `c` (LSTM).
+    fn has_cell_state(&self) -> bool {
+        false
+    }
+
+    /// Input projections of many steps at once, including every bias that does not depend on
+    /// the state: `input: [n, In]` -> `[n, G * H]`.
+    fn project_input(&self, input: Tensor<2>) -> Tensor<2>;
+
+    /// Constants for [`Cell::step`], computed once per sequence.
+    fn prepare(&self) -> Self::Prepared;
+
+    /// Advance the state by one step.
+    ///
+    /// `projected_input`: `[batch, G * H]` (one step of [`Cell::project_input`]'s output);
+    /// `state`: hidden `[batch, Hout]` (and cell `[batch, H]`); returns the new state, whose
+    /// hidden part is the step's output.
+    fn step(
+        &self,
+        prepared: &Self::Prepared,
+        projected_input: Tensor<2>,
+        state: &CellState,
+    ) -> CellState;
+
+    /// Run over a whole sequence: `input: [batch, time, In]` -> (`output: [batch, time, Hout]`,
+    /// final state).
+    ///
+    /// With `padding`, a padded step keeps the state unchanged and outputs exactly 0, so the
+    /// final state is each sequence's own last valid step, and [`Direction::Reverse`] starts each
+    /// sequence from `initial` at its own last valid step. The default body is the generic
+    /// [`run_time_loop`]; a fused implementation may override it with identical results.
+    fn run(
+        &self,
+        input: Tensor<3>,
+        initial: CellState,
+        padding: Option<&PaddingMask>,
+        direction: Direction,
+    ) -> (Tensor<3>, CellState)
+    where
+        Self: Sized,
+    {
+        run_time_loop(self, input, initial, padding, direction)
+    }
+}
+
+/// The generic time loop: one matmul for the input projections of all steps, then one
+/// [`Cell::step`] per time step in `direction`'s order (see [`Cell::run`] for the semantics).
+///
+/// Shapes: `input: [batch, time, In]`, `initial`: hidden `[batch, Hout]` (and cell
+/// `[batch, H]`); returns `output: [batch, time, Hout]` and the final state.
+pub fn run_time_loop<C: Cell>(
+    cell: &C,
+    input: Tensor<3>,
+    initial: CellState,
+    padding: Option<&PaddingMask>,
+    direction: Direction,
+) -> (Tensor<3>, CellState) {
+    let [batch, time, features] = input.dims();
+    let gates = C::GATES * cell.hidden_size();
+    let projected = cell
+        .project_input(input.reshape([batch * time, features]))
+        .reshape([batch, time, gates]);
+    let prepared = cell.prepare();
+
+    let mut state = initial;
+    let mut outputs = Vec::with_capacity(time);
+    for i in 0..time {
+        let t = match direction {
+            Direction::Forward => i,
+            Direction::Reverse => time - 1 - i,
+        };
+        let x_t = projected
+            .clone()
+            .slice(s![.., t..t + 1, ..])
+            .reshape([batch, gates]);
+        let next = cell.step(&prepared, x_t, &state);
+        state = match padding {
+            Some(padding) => next.keep_where_padding(&state, &padding.at(t)),
+            None => next,
+        };
+        outputs.push(state.hidden.clone());
+    }
+    if direction == Direction::Reverse {
+        outputs.reverse();
+    }
+    let output: Tensor<3> = Tensor::stack(outputs, 1);
+    let output = match padding {
+        Some(padding) => padding.zero_padding(output),
+        None => output,
+    };
+    (output, state)
+}

@@ -1,0 +1,137 @@
+//! The fused gate parameters every cell has: PyTorch's `weight_ih`, `weight_hh`, `bias_ih`,
+//! `bias_hh` of one layer and direction.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Distribution, Tensor};
+
+use crate::Result;
+use crate::state_dict::{ParamSink, ParamSource};
+
+/// Fused gate weights of one layer and direction, laid out exactly as in PyTorch's state dict.
+///
+/// Notation: `G` gates, `H` hidden size, `In` input features, `Hout` hidden-state width.
+#[derive(Module, Debug)]
+pub struct GateWeights {
+    /// `weight_ih_l{k}`: `[G * H, In]`, gate blocks stacked in PyTorch's order.
+    pub weight_ih: Param<Tensor<2>>,
+    /// `weight_hh_l{k}`: `[G * H, Hout]`.
+    pub weight_hh: Param<Tensor<2>>,
+    /// `bias_ih_l{k}`: `[G * H]` (absent when the layer has `bias = false`).
+    pub bias_ih: Option<Param<Tensor<1>>>,
+    /// `bias_hh_l{k}`: `[G * H]` (absent when the layer has `bias = false`).
+    pub bias_hh: Option<Param<Tensor<1>>>,
+}
+
+impl GateWeights {
+    /// PyTorch's default initialisation: every entry from `U(-1/sqrt(H), 1/sqrt(H))`.
+    pub fn init(
+        gates: usize,
+        hidden_size: usize,
+        input_size: usize,
+        hidden_out: usize,
+        bias: bool,
+        device: &Device,
+    ) -> Self {
+        let bound = 1.0 / (hidden_size as f64).sqrt();
+        let uniform = Distribution::Uniform(-bound, bound);
+        let rows = gates * hidden_size;
+        let bias_param = || Param::from_tensor(Tensor::random([rows], uniform, device));
+        Self {
+            weight_ih: Param::from_tensor(Tensor::random([rows, input_size], uniform, device)),
+            weight_hh: Param::from_tensor(Tensor::random([rows, hidden_out], uniform, device)),
+            bias_ih: bias.then(bias_param),
+            bias_hh: bias.then(bias_param),
+        }
+    }
+
+    /// `x W_ih^T` plus the given bias: `input: [n, In]` -> `[n, G * H]`.
+    pub fn project(&self, input: Tensor<2>, bias: Option<Tensor<1>>) -> Tensor<2> {
+        let projected = input.matmul(self.weight_ih.val().transpose());
+        match bias {
+            Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
+            None => projected,
+        }
+    }
+
+    /// `b_ih + b_hh`: `[G * H]`, or `None` without biases.
+    pub fn summed_bias(&self) -> Option<Tensor<1>> {
+        match (&self.bias_ih, &self.bias_hh) {
+            (Some(ih), Some(hh)) => Some(ih.val() + hh.val()),
+            _ => None,
+        }
+    }
+
+    /// Replace every parameter with the state dict's `weight_ih{suffix}` etc.
+    pub(crate) fn load(self, source: &mut ParamSource<'_>, suffix: &str) -> Result<Self> {
+        Ok(Self {
+            weight_ih: source.take2(self.weight_ih, &format!("weight_ih{suffix}"))?,
+            weight_hh: source.take2(self.weight_hh, &format!("weight_hh{suffix}"))?,
+            bias_ih: match self.bias_ih {
+                Some(p) => Some(source.take1(p, &format!("bias_ih{suffix}"))?),
+                None => None,
+            },
+            bias_hh: match self.bias_hh {
+                Some(p) => Some(source.take1(p, &format!("bias_hh{suffix}"))?),
+                None => None,
+            },
+        })
+    }
+
+    /// Write every parameter under PyTorch's name with `suffix` (e.g. `_l0_reverse`).
+    pub(crate) fn save(&self, sink: &mut ParamSink<'_>, suffix: &str) {
+        sink.put(&format!("weight_ih{suffix}"), self.weight_ih.val());
+        sink.put(&format!("weight_hh{suffix}"), self.weight_hh.val());
+        if let Some(b) = &self.bias_ih {
+            sink.put(&format!("bias_ih{suffix}"), b.val());
+        }
+        if let Some(b) = &self.bias_hh {
+            sink.put(&format!("bias_hh{suffix}"), b.val());
+        }
+    }
+
+    /// Every parameter tensor with its PyTorch name (suffix appended).
+    pub(crate) fn named(&self, suffix: &str, out: &mut Vec<(String, NamedParam)>) {
+        out.push((
+            format!("weight_ih{suffix}"),
+            NamedParam::Matrix(self.weight_ih.val()),
+        ));
+        out.push((
+            format!("weight_hh{suffix}"),
+            NamedParam::Matrix(self.weight_hh.val()),
+        ));
+        if let Some(b) = &self.bias_ih {
+            out.push((format!("bias_ih{suffix}"), NamedParam::Vector(b.val())));
+        }
+        if let Some(b) = &self.bias_hh {
+            out.push((format!("bias_hh{suffix}"), NamedParam::Vector(b.val())));
+        }
+    }
+}
+
+/// A parameter tensor as listed by `named_parameters` (weights are matrices, biases vectors).
+#[derive(Debug, Clone)]
+pub enum NamedParam {
+    /// A weight: `[rows, columns]`.
+    Matrix(Tensor<2>),
+    /// A bias: `[rows]`.
+    Vector(Tensor<1>),
+}
+
+impl NamedParam {
+    /// The shape of the tensor.
+    pub fn dims(&self) -> Vec<usize> {
+        match self {
+            NamedParam::Matrix(t) => t.dims().to_vec(),
+            NamedParam::Vector(t) => t.dims().to_vec(),
+        }
+    }
+
+    /// The tensor's values, row-major, as `f32`.
+    pub fn to_f32_vec(&self) -> Vec<f32> {
+        let data = match self {
+            NamedParam::Matrix(t) => t.to_data(),
+            NamedParam::Vector(t) => t.to_data(),
+        };
+        data.try_into_vec_as::<f32>().unwrap_or_default()
+    }
+}

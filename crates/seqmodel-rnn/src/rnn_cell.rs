@@ -1,0 +1,120 @@
+//! The Elman RNN cell: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`, `act` = tanh or ReLU.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+use crate::cell::{Cell, CellState};
+use crate::gate_weights::GateWeights;
+
+/// The nonlinearity of an Elman RNN (PyTorch's `nonlinearity` argument).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Nonlinearity {
+    /// `tanh` (PyTorch's default).
+    Tanh,
+    /// `relu`.
+    Relu,
+}
+
+impl Nonlinearity {
+    /// PyTorch's spelling: `"tanh"` or `"relu"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Nonlinearity::Tanh => "tanh",
+            Nonlinearity::Relu => "relu",
+        }
+    }
+
+    fn apply(self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Nonlinearity::Tanh => x.tanh(),
+            Nonlinearity::Relu => relu(x),
+        }
+    }
+}
+
+/// One layer and direction of an Elman RNN (1 gate): `[batch, In]` -> `[batch, H]`.
+#[derive(Module, Debug)]
+pub struct RnnCell {
+    /// `weight_ih` `[H, In]`, `weight_hh` `[H, H]`, `bias_ih`, `bias_hh` `[H]`.
+    pub weights: GateWeights,
+    /// Hidden size `H`.
+    pub hidden_size: usize,
+    /// tanh or ReLU.
+    #[module(skip)]
+    pub nonlinearity: Nonlinearity,
+}
+
+impl RnnCell {
+    /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`.
+    pub fn new(
+        input_size: usize,
+        hidden_size: usize,
+        bias: bool,
+        nonlinearity: Nonlinearity,
+        device: &Device,
+    ) -> Self {
+        Self {
+            weights: GateWeights::init(1, hidden_size, input_size, hidden_size, bias, device),
+            hidden_size,
+            nonlinearity,
+        }
+    }
+}
+
+impl Cell for RnnCell {
+    /// `W_hh^T`: `[H, H]`.
+    type Prepared = Tensor<2>;
+
+    const GATES: usize = 1;
+
+    fn input_size(&self) -> usize {
+        self.weights.weight_ih.val().dims()[1]
+    }
+
+    fn hidden_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    fn output_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
+        self.weights.project(input, self.weights.summed_bias())
+    }
+
+    fn prepare(&self) -> Tensor<2> {
+        self.weights.weight_hh.val().transpose()
+    }
+
+    fn step(&self, w_hh_t: &Tensor<2>, projected_input: Tensor<2>, state: &CellState) -> CellState {
+        let pre = projected_input + state.hidden.clone().matmul(w_hh_t.clone());
+        CellState {
+            hidden: self.nonlinearity.apply(pre),
+            cell: None,
+        }
+    }
+}
+
+impl crate::driver::CellParams for RnnCell {
+    fn load_params(
+        self,
+        source: &mut crate::state_dict::ParamSource<'_>,
+        suffix: &str,
+    ) -> crate::Result<Self> {
+        Ok(Self {
+            weights: self.weights.load(source, suffix)?,
+            ..self
+        })
+    }
+
+    fn save_params(&self, sink: &mut crate::state_dict::ParamSink<'_>, suffix: &str) {
+        self.weights.save(sink, suffix);
+    }
+
+    fn named_params(&self, suffix: &str, out: &mut Vec<(String, crate::NamedParam)>) {
+        self.weights.named(suffix, out);
+    }
+}
