@@ -620,6 +620,46 @@ mod tests {
         assert!(matches!(err, Error::Json { .. }));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn order_is_stable_and_json_round_trips(
+            stream in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec!["a", "b", "c", "d", "e", "<unk>"]), 0..8),
+                0..12,
+            ),
+            min_freq in 1usize..3,
+        ) {
+            let vocab = VocabConfig::default().with_min_freq(min_freq).build(&stream).unwrap();
+            let mut counter = TokenCounter::default();
+            let mut first_seen: Vec<&str> = Vec::new();
+            for seq in &stream {
+                counter.add(seq);
+                for t in seq {
+                    if !first_seen.contains(t) {
+                        first_seen.push(t);
+                    }
+                }
+            }
+            let ordinary = &vocab.tokens()[vocab.num_specials()..];
+            for pair in ordinary.windows(2) {
+                let (a, b) = (counter.count(pair[0].as_str()), counter.count(pair[1].as_str()));
+                let pos = |t: &str| first_seen.iter().position(|s| *s == t);
+                proptest::prop_assert!(
+                    a > b || (a == b && pos(pair[0].as_str()) < pos(pair[1].as_str())),
+                    "{:?} before {:?} breaks (frequency, first appearance) order", pair[0], pair[1]
+                );
+            }
+            for seq in &stream {
+                for (t, id) in seq.iter().zip(vocab.encode(seq)) {
+                    let kept = counter.count(t) >= min_freq || *t == UNK;
+                    proptest::prop_assert_eq!(vocab.token(id).unwrap() == *t, kept, "token {}", t);
+                }
+            }
+            let back = Vocab::from_json(vocab.to_json().as_bytes(), Path::new("v")).unwrap();
+            proptest::prop_assert_eq!(back, vocab);
+        }
+    }
+
     #[test]
     fn save_and_load_through_a_file() {
         let vocab = VocabConfig::default().build(corpus()).unwrap();
