@@ -2,6 +2,7 @@
 //!
 //! Run `cargo xtask` with no arguments to list them.
 
+mod bench_backends;
 mod ci;
 mod devices;
 
@@ -21,6 +22,9 @@ enum Command {
     Ci(ci::CiArgs),
     /// List each compiled-in backend and whether it starts on this machine.
     Devices(devices::DevicesArgs),
+    /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, on one
+    /// or more backends: median ms, ratio, GFLOP/s; `--json FILE` writes the rows.
+    BenchBackends(bench_backends::BenchBackendsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +32,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args),
         Command::Devices(args) => devices::run(&args),
+        Command::BenchBackends(args) => bench_backends::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

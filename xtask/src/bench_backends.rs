@@ -1,0 +1,309 @@
+//! `cargo xtask bench-backends`: seqmodel-rnn's recurrent layers against Burn's built-in
+//! `burn::nn::{Lstm, BiLstm, Gru, Rnn}`, on the same device in the same run.
+//!
+//! Cases (float32, batch-first, `batch x time x input -> hidden`):
+//! a) LSTM forward 32x64x128->256; b) the same, forward + backward (loss = sum of outputs);
+//! c) GRU and RNN-tanh forward, same shape; d) 2-layer bidirectional LSTM forward, same shape;
+//! e) LSTM forward 1x32x64->128 (latency); f) LSTM forward 8x512x64->128 (long sequences).
+//!
+//! Each row reports the median, min and max of the timed runs, GFLOP/s counted from the
+//! matmuls only (`2 * batch * time * gates * hidden * (input + hidden)` per layer and direction,
+//! x3 for forward + backward), and the ratio `burn-builtin / seqmodel` (> 1: seqmodel is faster).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::tensor::{Device, Distribution, Tensor};
+use seqmodel_train::device::BackendName;
+use serde::Serialize;
+
+/// Arguments of `cargo xtask bench-backends`.
+#[derive(clap::Args)]
+pub struct BenchBackendsArgs {
+    /// Backends to run on: flex, ndarray, wgpu (repeat the flag or separate with commas).
+    #[arg(long = "backend", value_delimiter = ',', default_value = "flex")]
+    pub backends: Vec<String>,
+    /// Fewer timed runs (3 instead of 11, 1 warm-up instead of 2): under a minute on flex.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only these cases (a, b, c, d, e, f; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+    /// Write every row as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// Which recurrent layer a case runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LayerKind {
+    Lstm,
+    Gru,
+    RnnTanh,
+    BiLstm2,
+}
+
+impl LayerKind {
+    fn name(self) -> &'static str {
+        match self {
+            LayerKind::Lstm => "lstm",
+            LayerKind::Gru => "gru",
+            LayerKind::RnnTanh => "rnn-tanh",
+            LayerKind::BiLstm2 => "bilstm-2layer",
+        }
+    }
+
+    /// Matmul FLOPs of one forward pass.
+    fn forward_flops(self, batch: usize, time: usize, input: usize, hidden: usize) -> f64 {
+        let per = |gates: usize, inp: usize| {
+            2.0 * (batch * time * gates * hidden * (inp + hidden)) as f64
+        };
+        match self {
+            LayerKind::Lstm => per(4, input),
+            LayerKind::Gru => per(3, input),
+            LayerKind::RnnTanh => per(1, input),
+            LayerKind::BiLstm2 => 2.0 * per(4, input) + 2.0 * per(4, 2 * hidden),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Forward,
+    Train,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Forward => "forward",
+            Mode::Train => "train",
+        }
+    }
+}
+
+struct Case {
+    id: &'static str,
+    layer: LayerKind,
+    mode: Mode,
+    batch: usize,
+    time: usize,
+    input: usize,
+    hidden: usize,
+}
+
+fn cases() -> Vec<Case> {
+    let case = |id, layer, mode, batch, time, input, hidden| Case {
+        id,
+        layer,
+        mode,
+        batch,
+        time,
+        input,
+        hidden,
+    };
+    vec![
+        case("a", LayerKind::Lstm, Mode::Forward, 32, 64, 128, 256),
+        case("b", LayerKind::Lstm, Mode::Train, 32, 64, 128, 256),
+        case("c", LayerKind::Gru, Mode::Forward, 32, 64, 128, 256),
+        case("c", LayerKind::RnnTanh, Mode::Forward, 32, 64, 128, 256),
+        case("d", LayerKind::BiLstm2, Mode::Forward, 32, 64, 128, 256),
+        case("e", LayerKind::Lstm, Mode::Forward, 1, 32, 64, 128),
+        case("f", LayerKind::Lstm, Mode::Forward, 8, 512, 64, 128),
+    ]
+}
+
+/// One line of the JSON output.
+#[derive(Serialize)]
+struct Row {
+    case: String,
+    layer: String,
+    device: String,
+    mode: String,
+    #[serde(rename = "impl")]
+    implementation: String,
+    median_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    gflops: f64,
+}
+
+type Run = Box<dyn Fn() -> Result<(), String>>;
+
+/// Our layer for a case: a closure running one forward (or forward + backward).
+fn seqmodel_run(case: &Case, device: &Device) -> Result<Run, String> {
+    let err = |e: seqmodel_rnn::Error| e.to_string();
+    let device = match case.mode {
+        Mode::Forward => device.clone(),
+        Mode::Train => device.clone().autodiff(),
+    };
+    let input = Tensor::<3>::random(
+        [case.batch, case.time, case.input],
+        Distribution::Default,
+        &device,
+    );
+    let (i, h) = (case.input, case.hidden);
+    let mode = case.mode;
+    let finish = move |output: Tensor<3>, device: &Device| -> Result<(), String> {
+        if mode == Mode::Train {
+            let _grads = output.sum().backward();
+        }
+        device.sync().map_err(|e| format!("{e:?}"))
+    };
+    Ok(match case.layer {
+        LayerKind::Lstm | LayerKind::BiLstm2 => {
+            let mut config = seqmodel_rnn::LstmConfig::new(i, h);
+            if case.layer == LayerKind::BiLstm2 {
+                config = config.with_num_layers(2).with_bidirectional(true);
+            }
+            let lstm = config.init(&device).map_err(err)?;
+            Box::new(move || {
+                let out = lstm.forward(input.clone(), None, None).map_err(err)?;
+                finish(out.output, &device)
+            })
+        }
+        LayerKind::Gru => {
+            let gru = seqmodel_rnn::GruConfig::new(i, h)
+                .init(&device)
+                .map_err(err)?;
+            Box::new(move || {
+                let out = gru.forward(input.clone(), None, None).map_err(err)?;
+                finish(out.output, &device)
+            })
+        }
+        LayerKind::RnnTanh => {
+            let rnn = seqmodel_rnn::RnnConfig::new(i, h)
+                .init(&device)
+                .map_err(err)?;
+            Box::new(move || {
+                let out = rnn.forward(input.clone(), None, None).map_err(err)?;
+                finish(out.output, &device)
+            })
+        }
+    })
+}
+
+/// Burn's built-in layer for a case (2-layer BiLSTM: two stacked `BiLstm`s).
+fn builtin_run(case: &Case, device: &Device) -> Run {
+    let device = match case.mode {
+        Mode::Forward => device.clone(),
+        Mode::Train => device.clone().autodiff(),
+    };
+    let input = Tensor::<3>::random(
+        [case.batch, case.time, case.input],
+        Distribution::Default,
+        &device,
+    );
+    let (i, h) = (case.input, case.hidden);
+    let mode = case.mode;
+    let finish = move |output: Tensor<3>, device: &Device| -> Result<(), String> {
+        if mode == Mode::Train {
+            let _grads = output.sum().backward();
+        }
+        device.sync().map_err(|e| format!("{e:?}"))
+    };
+    match case.layer {
+        LayerKind::Lstm => {
+            let lstm = burn::nn::LstmConfig::new(i, h, true).init(&device);
+            Box::new(move || finish(lstm.forward(input.clone(), None).0, &device))
+        }
+        LayerKind::BiLstm2 => {
+            let first = burn::nn::BiLstmConfig::new(i, h, true).init(&device);
+            let second = burn::nn::BiLstmConfig::new(2 * h, h, true).init(&device);
+            Box::new(move || {
+                let (x, _) = first.forward(input.clone(), None);
+                finish(second.forward(x, None).0, &device)
+            })
+        }
+        LayerKind::Gru => {
+            let gru = burn::nn::GruConfig::new(i, h, true).init(&device);
+            Box::new(move || finish(gru.forward(input.clone(), None), &device))
+        }
+        LayerKind::RnnTanh => {
+            let rnn = burn::nn::RnnConfig::new(i, h, true).init(&device);
+            Box::new(move || finish(rnn.forward(input.clone(), None).0, &device))
+        }
+    }
+}
+
+/// Median, min and max wall time in milliseconds.
+fn time_runs(run: &Run, warmup: usize, runs: usize) -> Result<(f64, f64, f64), String> {
+    for _ in 0..warmup {
+        run()?;
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        run()?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[0], times[times.len() - 1]))
+}
+
+/// Run the benchmark.
+pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
+    let (warmup, runs) = if args.quick { (1, 3) } else { (2, 11) };
+    let mut rows = Vec::new();
+    println!(
+        "{:<4} {:<14} {:<8} {:<8} {:>12} {:>12} {:>9} {:>9} {:>9}",
+        "case",
+        "layer",
+        "device",
+        "mode",
+        "seqmodel ms",
+        "builtin ms",
+        "speed-up",
+        "ours GF/s",
+        "burn GF/s"
+    );
+    for backend in &args.backends {
+        let backend: BackendName = backend.parse().map_err(|e| format!("--backend: {e}"))?;
+        let device = backend.device().map_err(|e| e.to_string())?;
+        for case in cases() {
+            if !args.cases.is_empty() && !args.cases.iter().any(|c| c == case.id) {
+                continue;
+            }
+            let flops = case
+                .layer
+                .forward_flops(case.batch, case.time, case.input, case.hidden)
+                * if case.mode == Mode::Train { 3.0 } else { 1.0 };
+            let ours = time_runs(&seqmodel_run(&case, &device)?, warmup, runs)?;
+            let builtin = time_runs(&builtin_run(&case, &device), warmup, runs)?;
+            let gflops = |ms: f64| flops / (ms * 1e-3) / 1e9;
+            println!(
+                "{:<4} {:<14} {:<8} {:<8} {:>12.2} {:>12.2} {:>8.2}x {:>9.1} {:>9.1}",
+                case.id,
+                case.layer.name(),
+                backend.as_str(),
+                case.mode.name(),
+                ours.0,
+                builtin.0,
+                builtin.0 / ours.0,
+                gflops(ours.0),
+                gflops(builtin.0)
+            );
+            for (implementation, (median, min, max)) in
+                [("seqmodel", ours), ("burn-builtin", builtin)]
+            {
+                rows.push(Row {
+                    case: case.id.to_string(),
+                    layer: case.layer.name().to_string(),
+                    device: backend.as_str().to_string(),
+                    mode: case.mode.name().to_string(),
+                    implementation: implementation.to_string(),
+                    median_ms: median,
+                    min_ms: min,
+                    max_ms: max,
+                    gflops: gflops(median),
+                });
+            }
+        }
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {} rows to {}", rows.len(), path.display());
+    }
+    Ok(())
+}
