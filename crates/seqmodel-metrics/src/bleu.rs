@@ -439,6 +439,23 @@ impl Interner {
         }
     }
 
+    /// Doubles the table (keeps the load at most 1/2, so probing always ends).
+    fn grow(&mut self) {
+        let entries: Vec<_> = self.touched.iter().map(|&i| self.slots[i]).collect();
+        let size = (2 * self.slots.len()).max(16);
+        self.slots = vec![(0, 0, 0, 0, 0); size];
+        self.mask = size - 1;
+        self.touched.clear();
+        for e in entries {
+            let mut i = (e.0 >> 20) as usize & self.mask;
+            while self.slots[i].4 != 0 {
+                i = (i + 1) & self.mask;
+            }
+            self.slots[i] = e;
+            self.touched.push(i);
+        }
+    }
+
     /// Number of distinct tokens so far.
     fn len(&self) -> usize {
         self.next_id as usize
@@ -453,6 +470,9 @@ impl Interner {
         start: usize,
         bufs: impl Fn(u32) -> &'a str,
     ) -> u32 {
+        if 2 * (self.touched.len() + 1) > self.slots.len() {
+            self.grow();
+        }
         let mut h = FxHasher::default();
         h.write(tok.as_bytes());
         let hash = h.finish();
@@ -1032,6 +1052,21 @@ mod tests {
             (fast.sys_len, fast.ref_len),
             (general.sys_len, general.ref_len)
         );
+    }
+
+    /// Many distinct one-character tokens spread over many references: the interner must
+    /// grow beyond its size estimate. Every reference token occurs once, so with the `char`
+    /// tokenizer the unigram matches are the hypothesis characters found in some reference.
+    #[test]
+    fn interner_grows_with_many_distinct_tokens() {
+        let chars: Vec<char> = (33u8..127).map(char::from).collect();
+        let refs: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+        let hyp: String = chars.iter().take(10).collect();
+        let config = BleuConfig::sentence().with_tokenizer(BleuTokenizer::Char);
+        let s = sentence_bleu(&hyp, &refs, &config).expect("valid");
+        assert_eq!(s.counts[0], 10.0);
+        assert_eq!(s.totals[0], 10.0);
+        assert_eq!(s.ref_len, 1);
     }
 
     #[test]

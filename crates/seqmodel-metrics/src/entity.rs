@@ -9,7 +9,10 @@
 //!   formed under the scheme count, in the gold tags as well as the predictions; a tag whose
 //!   prefix the scheme does not allow is an error.
 //!
-//! Sentences are chunked independently. An entity is `(type, sentence, start, end)` and
+//! Sentences are chunked independently. (seqeval itself concatenates the sentences with an `O`
+//! between them; the results are identical for tags whose first letter is `B`, `I`, `E`, `S` or
+//! `O`. For a malformed tag with another first letter and no type, such as a bare `X`, seqeval can
+//! build an entity that spans two sentences; this module never does.) An entity is `(type, sentence, start, end)` and
 //! matches only if all four are equal. The report lists every type seen in gold or
 //! predictions (a predicted-only type has support 0 and still counts in the macro average).
 

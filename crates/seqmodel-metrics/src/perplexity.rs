@@ -182,6 +182,9 @@ impl Accumulator for PerplexityAccumulator {
         })
     }
 
+    /// Pools the tokens of `other`; its per-sequence perplexities are appended after this
+    /// accumulator's (so `per_sequence` follows the merge order, while the pooled perplexity does
+    /// not depend on it).
     fn merge(&mut self, other: &Self) -> Result<()> {
         self.nll_sum += other.nll_sum;
         self.tokens += other.tokens;
