@@ -199,7 +199,7 @@ mod tests {
         let input = Tensor::<3>::ones([1, 2, 1], &device);
         for (nonlinearity, expected) in [
             (Nonlinearity::Relu, [1.0, 0.0]),
-            (Nonlinearity::Tanh, [0.761_594_2, -0.480_157_0]),
+            (Nonlinearity::Tanh, [0.761_594_2, -0.480_157]),
         ] {
             let rnn = RnnConfig::new(1, 1)
                 .with_nonlinearity(nonlinearity)
