@@ -58,3 +58,8 @@ pub use lstm_cell::{LstmCell, LstmPrepared};
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{Nonlinearity, RnnCell};
 pub use state_dict::StateDict;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
