@@ -23,6 +23,7 @@
 
 mod accumulator;
 mod bleu;
+mod bleu_counting;
 mod bleu_tokenizer;
 mod chrf;
 mod classification;
