@@ -3,6 +3,7 @@
 //! Run `cargo xtask` with no arguments to list them.
 
 mod bench_backends;
+mod bench_data;
 mod ci;
 mod devices;
 
@@ -22,6 +23,9 @@ enum Command {
     Ci(ci::CiArgs),
     /// List each compiled-in backend and whether it starts on this machine.
     Devices(devices::DevicesArgs),
+    /// Data-pipeline throughput on rt-polarity (tokenise + encode + batch, sentences/s) against an
+    /// LSTM training step of the same batch shape.
+    BenchData(bench_data::BenchDataArgs),
     /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, on one
     /// or more backends: median ms, ratio, GFLOP/s; `--json FILE` writes the rows.
     BenchBackends(bench_backends::BenchBackendsArgs),
@@ -32,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args),
         Command::Devices(args) => devices::run(&args),
+        Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
     };
     match result {
