@@ -2,9 +2,18 @@
 //!
 //! A cell is one layer of one direction of a recurrent network (PyTorch's `weight_ih_l{k}` ...
 //! group). It only knows how to
-//! 1. project the inputs of all time steps at once ([`Cell::project_input`]: one big matmul), and
+//! 1. project the inputs of all time steps at once ([`Cell::project_input`]: one big
+//!    `[time * batch, In] x [In, H]` matmul per gate, time-major so that each step is a
+//!    contiguous block of rows), and
 //! 2. advance its state by one step from a projected input ([`Cell::step`]: one
-//!    `[batch, hidden_out] x [hidden_out, gates * hidden]` matmul plus the gate math).
+//!    `[batch, Hout] x [Hout, H]` matmul per gate on contiguous, pre-transposed gate blocks of
+//!    the fused weight, plus the gate math).
+//!
+//! Why per-gate blocks rather than one `[Hout, G * H]` matmul: the gate math then runs on
+//! contiguous `[batch, H]` tensors; on flex, column slices of a fused `[batch, G * H]` result
+//! are strided and made the element-wise work about 1.5x slower than the matmuls it saved
+//! (measured on case a of `cargo xtask bench-backends`). The parameters stay fused, in
+//! PyTorch's layout.
 //!
 //! [`run_time_loop`] (the default body of [`Cell::run`]) walks the time steps forward or
 //! backward, freezes the state of sequences past their length and zeroes their outputs. A cell
@@ -12,7 +21,6 @@
 //! same values; layer stacking, directions and dropout stay in the driver
 //! ([`crate::driver`]).
 
-use burn::prelude::s;
 use burn::tensor::{Bool, Tensor};
 
 /// Which way a direction walks through time.
@@ -62,12 +70,17 @@ fn select_rows(new: Tensor<2>, old: &Tensor<2>, padding: &Tensor<2, Bool>) -> Te
 #[derive(Debug, Clone)]
 pub struct PaddingMask {
     mask: Tensor<2, Bool>,
+    /// The same, time-major `[time, batch]`, so that one step is a contiguous row.
+    time_major: Tensor<2, Bool>,
 }
 
 impl PaddingMask {
     /// Wrap a `[batch, time]` mask (`true` = padding; padding must be trailing in each row).
     pub fn new(mask: Tensor<2, Bool>) -> Self {
-        Self { mask }
+        let [batch, time] = mask.dims();
+        let time_major = mask.clone().swap_dims(0, 1);
+        debug_assert_eq!(time_major.dims(), [time, batch]);
+        Self { mask, time_major }
     }
 
     /// The whole mask: `[batch, time]`.
@@ -77,7 +90,8 @@ impl PaddingMask {
 
     /// The padding of one time step: `[batch, 1]`.
     pub fn at(&self, t: usize) -> Tensor<2, Bool> {
-        self.mask.clone().slice(s![.., t..t + 1])
+        let batch = self.time_major.dims()[1];
+        self.time_major.clone().narrow(0, t, 1).reshape([batch, 1])
     }
 
     /// Zero `values` (`[batch, time, width]`) wherever the step is padding.
@@ -117,22 +131,23 @@ pub trait Cell {
         false
     }
 
-    /// Input projections of many steps at once, including every bias that does not depend on
-    /// the state: `input: [n, In]` -> `[n, G * H]`.
-    fn project_input(&self, input: Tensor<2>) -> Tensor<2>;
+    /// Input projections of many steps at once, one contiguous `[n, H]` tensor per gate in
+    /// PyTorch's order, including every bias that does not depend on the state:
+    /// `input: [n, In]` -> `G x [n, H]`.
+    fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>>;
 
     /// Constants for [`Cell::step`], computed once per sequence.
     fn prepare(&self) -> Self::Prepared;
 
     /// Advance the state by one step.
     ///
-    /// `projected_input`: `[batch, G * H]` (one step of [`Cell::project_input`]'s output);
+    /// `projected_input`: `G x [batch, H]` (one step of [`Cell::project_input`]'s output);
     /// `state`: hidden `[batch, Hout]` (and cell `[batch, H]`); returns the new state, whose
     /// hidden part is the step's output.
     fn step(
         &self,
         prepared: &Self::Prepared,
-        projected_input: Tensor<2>,
+        projected_input: Vec<Tensor<2>>,
         state: &CellState,
     ) -> CellState;
 
@@ -170,11 +185,19 @@ pub fn run_time_loop<C: Cell>(
     direction: Direction,
 ) -> (Tensor<3>, CellState) {
     let [batch, time, features] = input.dims();
-    let gates = C::GATES * cell.hidden_size();
-    let projected = cell
-        .project_input(input.reshape([batch * time, features]))
-        .reshape([batch, time, gates]);
+    // Time-major rows, so that each step's projections are a contiguous block of rows.
+    let time_major = input.swap_dims(0, 1).reshape([time * batch, features]);
+    let projected = cell.project_input(time_major);
     let prepared = cell.prepare();
+
+    // steps[t][gate]: [batch, H], contiguous row blocks of the projections.
+    let mut steps: Vec<Vec<Tensor<2>>> = (0..time).map(|_| Vec::new()).collect();
+    for gate in projected {
+        for (t, rows) in split_rows(gate, time, batch).into_iter().enumerate() {
+            steps[t].push(rows);
+        }
+    }
+    let mut steps: Vec<Option<Vec<Tensor<2>>>> = steps.into_iter().map(Some).collect();
 
     let mut state = initial;
     let mut outputs = Vec::with_capacity(time);
@@ -183,10 +206,7 @@ pub fn run_time_loop<C: Cell>(
             Direction::Forward => i,
             Direction::Reverse => time - 1 - i,
         };
-        let x_t = projected
-            .clone()
-            .slice(s![.., t..t + 1, ..])
-            .reshape([batch, gates]);
+        let x_t = steps[t].take().unwrap_or_default();
         let next = cell.step(&prepared, x_t, &state);
         state = match padding {
             Some(padding) => next.keep_where_padding(&state, &padding.at(t)),
@@ -203,4 +223,46 @@ pub fn run_time_loop<C: Cell>(
         None => output,
     };
     (output, state)
+}
+
+/// Split a cell's per-gate tensors into an array (`G` = the cell's [`Cell::GATES`]).
+///
+/// # Panics
+/// If `gates` does not hold exactly `G` tensors: a bug in a [`Cell`] implementation, never a
+/// consequence of user input.
+pub fn split_gates<const G: usize>(gates: Vec<Tensor<2>>) -> [Tensor<2>; G] {
+    let found = gates.len();
+    gates
+        .try_into()
+        .unwrap_or_else(|_| panic!("a cell step got {found} gate tensors, expected {G}"))
+}
+
+/// Split `[steps * rows, width]` into `steps` tensors of `[rows, width]`, by halving.
+///
+/// Under autodiff a slice's backward writes its gradient into a zero tensor the size of its
+/// parent, so `steps` direct slices of one tensor cost `O(steps^2)` in the backward pass;
+/// halving recursively costs `O(steps log steps)`. Without autodiff slices are views either way.
+fn split_rows(tensor: Tensor<2>, steps: usize, rows: usize) -> Vec<Tensor<2>> {
+    fn go(tensor: Tensor<2>, steps: usize, rows: usize, out: &mut Vec<Tensor<2>>) {
+        if steps <= 1 {
+            out.push(tensor);
+            return;
+        }
+        let left = steps / 2;
+        go(tensor.clone().narrow(0, 0, left * rows), left, rows, out);
+        go(
+            tensor.narrow(0, left * rows, (steps - left) * rows),
+            steps - left,
+            rows,
+            out,
+        );
+    }
+    if !tensor.device().is_autodiff() {
+        return (0..steps)
+            .map(|t| tensor.clone().narrow(0, t * rows, rows))
+            .collect();
+    }
+    let mut out = Vec::with_capacity(steps);
+    go(tensor, steps, rows, &mut out);
+    out
 }

@@ -44,13 +44,43 @@ impl GateWeights {
         }
     }
 
-    /// `x W_ih^T` plus the given bias: `input: [n, In]` -> `[n, G * H]`.
-    pub fn project(&self, input: Tensor<2>, bias: Option<Tensor<1>>) -> Tensor<2> {
-        let projected = input.matmul(self.weight_ih.val().transpose());
-        match bias {
-            Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
-            None => projected,
-        }
+    /// `W^T` of each gate block of `weight` (`[G * H, cols]`): `G x [cols, H]`, each
+    /// materialised contiguous (flex's GEMM is several times slower on a transposed operand,
+    /// and the copy is made once per sequence, not per step).
+    pub fn transposed_gates(weight: &Param<Tensor<2>>, gates: usize) -> Vec<Tensor<2>> {
+        let weight = weight.val();
+        let h = weight.dims()[0] / gates;
+        (0..gates)
+            .map(|k| {
+                weight
+                    .clone()
+                    .narrow(0, k * h, h)
+                    .transpose()
+                    .mul_scalar(1.0)
+            })
+            .collect()
+    }
+
+    /// Per-gate input projections `x W_ih^T + bias`: `input: [n, In]` -> `G x [n, H]`.
+    /// `bias`: `[G * H]`, added to every row.
+    pub fn project(
+        &self,
+        input: Tensor<2>,
+        gates: usize,
+        bias: Option<Tensor<1>>,
+    ) -> Vec<Tensor<2>> {
+        let h = self.weight_ih.val().dims()[0] / gates;
+        Self::transposed_gates(&self.weight_ih, gates)
+            .into_iter()
+            .enumerate()
+            .map(|(k, w_t)| {
+                let projected = input.clone().matmul(w_t);
+                match &bias {
+                    Some(b) => projected + b.clone().narrow(0, k * h, h).unsqueeze_dim::<2>(0),
+                    None => projected,
+                }
+            })
+            .collect()
     }
 
     /// `b_ih + b_hh`: `[G * H]`, or `None` without biases.

@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::cell::{Cell, CellState};
+use crate::cell::{Cell, CellState, split_gates};
 use crate::gate_weights::GateWeights;
 
 /// One layer and direction of a GRU (3 gates, r z n), exactly PyTorch's equations:
@@ -33,11 +33,11 @@ impl GruCell {
 /// What [`GruCell`] prepares once per sequence.
 #[derive(Debug, Clone)]
 pub struct GruPrepared {
-    /// `W_hh^T`: `[H, 3H]`.
-    pub w_hh_t: Tensor<2>,
-    /// `b_hh` as a row: `[1, 3H]` (it cannot be folded into the input projection, since `b_hn`
-    /// sits inside `r * (W_hn h + b_hn)`).
-    pub b_hh: Option<Tensor<2>>,
+    /// `W_hh^T` of each gate (r, z, n): `3 x [H, H]`, contiguous.
+    pub w_hh_t: Vec<Tensor<2>>,
+    /// `b_hn` as a row: `[1, H]` (unlike `b_hr` and `b_hz` it cannot be folded into the input
+    /// projection, since it sits inside `r * (W_hn h + b_hn)`).
+    pub b_hn: Option<Tensor<2>>,
 }
 
 impl Cell for GruCell {
@@ -57,41 +57,49 @@ impl Cell for GruCell {
         self.hidden_size
     }
 
-    fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
-        self.weights
-            .project(input, self.weights.bias_ih.as_ref().map(|b| b.val()))
+    fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
+        let h = self.hidden_size;
+        // b_ih + (b_hr, b_hz, 0): b_hn stays inside the reset product.
+        let bias = match (&self.weights.bias_ih, &self.weights.bias_hh) {
+            (Some(ih), Some(hh)) => {
+                let hh = hh.val();
+                let rz = hh.clone().narrow(0, 0, 2 * h);
+                let zero = hh.narrow(0, 2 * h, h).zeros_like();
+                Some(ih.val() + Tensor::cat(vec![rz, zero], 0))
+            }
+            _ => None,
+        };
+        self.weights.project(input, 3, bias)
     }
 
     fn prepare(&self) -> GruPrepared {
+        let h = self.hidden_size;
         GruPrepared {
-            w_hh_t: self.weights.weight_hh.val().transpose(),
-            b_hh: self
+            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, 3),
+            b_hn: self
                 .weights
                 .bias_hh
                 .as_ref()
-                .map(|b| b.val().unsqueeze_dim::<2>(0)),
+                .map(|b| b.val().narrow(0, 2 * h, h).unsqueeze_dim::<2>(0)),
         }
     }
 
     fn step(
         &self,
         prepared: &GruPrepared,
-        projected_input: Tensor<2>,
+        projected_input: Vec<Tensor<2>>,
         state: &CellState,
     ) -> CellState {
-        let h = self.hidden_size;
-        let recurrent = state.hidden.clone().matmul(prepared.w_hh_t.clone());
-        let recurrent = match &prepared.b_hh {
-            Some(b) => recurrent + b.clone(),
-            None => recurrent,
+        let [x_r, x_z, x_n] = split_gates(projected_input);
+        let [w_r, w_z, w_n] = [0, 1, 2].map(|k| prepared.w_hh_t[k].clone());
+        let reset = sigmoid(state.hidden.clone().matmul(w_r) + x_r);
+        let update = sigmoid(state.hidden.clone().matmul(w_z) + x_z);
+        let recurrent_n = state.hidden.clone().matmul(w_n);
+        let recurrent_n = match &prepared.b_hn {
+            Some(b) => recurrent_n + b.clone(),
+            None => recurrent_n,
         };
-        let reset_update = sigmoid(
-            projected_input.clone().narrow(1, 0, 2 * h) + recurrent.clone().narrow(1, 0, 2 * h),
-        );
-        let reset = reset_update.clone().narrow(1, 0, h);
-        let update = reset_update.narrow(1, h, h);
-        let candidate =
-            (projected_input.narrow(1, 2 * h, h) + reset * recurrent.narrow(1, 2 * h, h)).tanh();
+        let candidate = (reset * recurrent_n + x_n).tanh();
         // h' = (1 - z) * n + z * h = n + z * (h - n)
         let hidden = candidate.clone() + update * (state.hidden.clone() - candidate);
         CellState { hidden, cell: None }

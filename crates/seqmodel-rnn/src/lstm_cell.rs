@@ -5,7 +5,7 @@ use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 
-use crate::cell::{Cell, CellState};
+use crate::cell::{Cell, CellState, split_gates};
 use crate::gate_weights::GateWeights;
 
 /// One layer and direction of an LSTM (4 gates, i f g o).
@@ -56,9 +56,9 @@ impl LstmCell {
 /// What [`LstmCell`] prepares once per sequence.
 #[derive(Debug, Clone)]
 pub struct LstmPrepared {
-    /// `W_hh^T`: `[Hout, 4H]`.
-    pub w_hh_t: Tensor<2>,
-    /// `W_hr^T`: `[H, proj_size]`.
+    /// `W_hh^T` of each gate (i, f, g, o): `4 x [Hout, H]`, contiguous.
+    pub w_hh_t: Vec<Tensor<2>>,
+    /// `W_hr^T`: `[H, proj_size]`, contiguous.
     pub w_hr_t: Option<Tensor<2>>,
 }
 
@@ -86,31 +86,33 @@ impl Cell for LstmCell {
         true
     }
 
-    fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
-        self.weights.project(input, self.weights.summed_bias())
+    fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
+        self.weights.project(input, 4, self.weights.summed_bias())
     }
 
     fn prepare(&self) -> LstmPrepared {
         LstmPrepared {
-            w_hh_t: self.weights.weight_hh.val().transpose(),
-            w_hr_t: self.weight_hr.as_ref().map(|w| w.val().transpose()),
+            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, 4),
+            w_hr_t: self
+                .weight_hr
+                .as_ref()
+                .map(|w| w.val().transpose().mul_scalar(1.0)),
         }
     }
 
     fn step(
         &self,
         prepared: &LstmPrepared,
-        projected_input: Tensor<2>,
+        projected_input: Vec<Tensor<2>>,
         state: &CellState,
     ) -> CellState {
-        let h = self.hidden_size;
-        let gates = projected_input + state.hidden.clone().matmul(prepared.w_hh_t.clone());
-        // One sigmoid over all four gates (g's share is unused), one tanh for g.
-        let activated = sigmoid(gates.clone());
-        let input_gate = activated.clone().narrow(1, 0, h);
-        let forget_gate = activated.clone().narrow(1, h, h);
-        let output_gate = activated.narrow(1, 3 * h, h);
-        let candidate = gates.narrow(1, 2 * h, h).tanh();
+        let [x_i, x_f, x_g, x_o] = split_gates(projected_input);
+        let [w_i, w_f, w_g, w_o] = [0, 1, 2, 3].map(|k| prepared.w_hh_t[k].clone());
+        let gate = |w: Tensor<2>, x: Tensor<2>| state.hidden.clone().matmul(w) + x;
+        let input_gate = sigmoid(gate(w_i, x_i));
+        let forget_gate = sigmoid(gate(w_f, x_f));
+        let candidate = gate(w_g, x_g).tanh();
+        let output_gate = sigmoid(gate(w_o, x_o));
         let cell = match &state.cell {
             Some(c) => forget_gate * c.clone() + input_gate * candidate,
             None => input_gate * candidate,

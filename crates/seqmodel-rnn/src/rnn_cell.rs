@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::cell::{Cell, CellState};
+use crate::cell::{Cell, CellState, split_gates};
 use crate::gate_weights::GateWeights;
 
 /// The nonlinearity of an Elman RNN (PyTorch's `nonlinearity` argument).
@@ -81,16 +81,23 @@ impl Cell for RnnCell {
         self.hidden_size
     }
 
-    fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
-        self.weights.project(input, self.weights.summed_bias())
+    fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
+        self.weights.project(input, 1, self.weights.summed_bias())
     }
 
     fn prepare(&self) -> Tensor<2> {
-        self.weights.weight_hh.val().transpose()
+        let [w_hh_t] = split_gates(GateWeights::transposed_gates(&self.weights.weight_hh, 1));
+        w_hh_t
     }
 
-    fn step(&self, w_hh_t: &Tensor<2>, projected_input: Tensor<2>, state: &CellState) -> CellState {
-        let pre = projected_input + state.hidden.clone().matmul(w_hh_t.clone());
+    fn step(
+        &self,
+        w_hh_t: &Tensor<2>,
+        projected_input: Vec<Tensor<2>>,
+        state: &CellState,
+    ) -> CellState {
+        let [x] = split_gates(projected_input);
+        let pre = state.hidden.clone().matmul(w_hh_t.clone()) + x;
         CellState {
             hidden: self.nonlinearity.apply(pre),
             cell: None,
