@@ -131,3 +131,56 @@ impl SequenceLengths {
         Ok(Some(PaddingMask::new(mask)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    fn padding_mask_must_be_trailing() {
+        let device = Device::flex();
+        let mask = Tensor::<2, Bool>::from_data([[false, true, false]], &device);
+        let err = SequenceLengths::from_padding_mask(mask).expect_err("hole in the mask");
+        assert_eq!(
+            err.to_string(),
+            "SequenceLengths: lengths: padding mask row 0: padding must be trailing, but step 1 \
+             is padding and step 2 is not"
+        );
+    }
+
+    /// lengths [2, 3] over time 3: padding at (0, 2) only; all-full lengths need no mask.
+    #[test]
+    fn mask_marks_steps_past_each_length() {
+        let device = Device::flex();
+        let lengths = SequenceLengths::new(Tensor::<1, Int>::from_data([2, 3], &device));
+        let mask = lengths
+            .padding_mask("Test", 2, 3)
+            .expect("valid lengths")
+            .expect("not all full");
+        let values = mask
+            .mask()
+            .clone()
+            .int()
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .expect("ints");
+        assert_eq!(values, vec![0, 0, 1, 0, 0, 0]);
+        assert!(
+            lengths
+                .padding_mask("Test", 2, 2)
+                .expect_err("3 > time 2")
+                .to_string()
+                .contains("sequence 1 has length 3, expected 0..=2")
+        );
+        assert!(
+            lengths
+                .padding_mask("Test", 3, 3)
+                .expect_err("batch 3")
+                .to_string()
+                .contains("expected shape [3]")
+        );
+        let full = SequenceLengths::new(Tensor::<1, Int>::from_data([3, 3], &device));
+        assert!(full.padding_mask("Test", 2, 3).expect("valid").is_none());
+    }
+}

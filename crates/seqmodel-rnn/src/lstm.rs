@@ -360,4 +360,26 @@ mod tests {
             assert!(g.iter().any(|v| *v != 0.0), "{name} gradient is all zero");
         }
     }
+
+    /// Dropout between layers acts only when training on an autodiff device: in inference two
+    /// forwards agree exactly; while training they differ.
+    #[test]
+    fn dropout_only_in_training() {
+        let config = LstmConfig::new(3, 8).with_num_layers(2).with_dropout(0.5);
+        let input = |device: &Device| Tensor::<3>::ones([2, 4, 3], device);
+
+        let device = Device::flex();
+        let lstm = config.init(&device).expect("valid config");
+        let a = lstm.forward(input(&device), None, None).expect("forward");
+        let b = lstm.forward(input(&device), None, None).expect("forward");
+        let diff = (a.output - b.output).abs().max().into_scalar::<f32>();
+        assert_eq!(diff, 0.0, "inference must be deterministic");
+
+        let device = Device::flex().autodiff();
+        let lstm = config.init(&device).expect("valid config");
+        let a = lstm.forward(input(&device), None, None).expect("forward");
+        let b = lstm.forward(input(&device), None, None).expect("forward");
+        let diff = (a.output - b.output).abs().max().into_scalar::<f32>();
+        assert!(diff > 0.0, "training forwards should drop different units");
+    }
 }
