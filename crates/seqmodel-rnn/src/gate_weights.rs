@@ -45,19 +45,13 @@ impl GateWeights {
     }
 
     /// `W^T` of each gate block of `weight` (`[G * H, cols]`): `G x [cols, H]`, each
-    /// materialised contiguous (flex's GEMM is several times slower on a transposed operand,
-    /// and the copy is made once per sequence, not per step).
+    /// materialised row-major (flex's GEMM was 1.5-4x slower on a transposed operand in our
+    /// measurements; the copy is made once per sequence, not per step).
     pub fn transposed_gates(weight: &Param<Tensor<2>>, gates: usize) -> Vec<Tensor<2>> {
         let weight = weight.val();
         let h = weight.dims()[0] / gates;
         (0..gates)
-            .map(|k| {
-                weight
-                    .clone()
-                    .narrow(0, k * h, h)
-                    .transpose()
-                    .mul_scalar(1.0)
-            })
+            .map(|k| contiguous(weight.clone().narrow(0, k * h, h).transpose()))
             .collect()
     }
 
@@ -136,6 +130,13 @@ impl GateWeights {
             out.push((format!("bias_hh{suffix}"), NamedParam::Vector(b.val())));
         }
     }
+}
+
+/// `tensor` with its values laid out row-major: reshaping a transposed view to one dimension
+/// cannot be a view, so every backend copies it; the reshape back is a view.
+pub(crate) fn contiguous(tensor: Tensor<2>) -> Tensor<2> {
+    let [rows, cols] = tensor.dims();
+    tensor.reshape([rows * cols]).reshape([rows, cols])
 }
 
 /// A parameter tensor as listed by `named_parameters` (weights are matrices, biases vectors).

@@ -96,7 +96,7 @@ impl Cell for LstmCell {
             w_hr_t: self
                 .weight_hr
                 .as_ref()
-                .map(|w| w.val().transpose().mul_scalar(1.0)),
+                .map(|w| crate::gate_weights::contiguous(w.val().transpose())),
         }
     }
 
