@@ -19,7 +19,7 @@
 //! backward, freezes the state of sequences past their length and zeroes their outputs. A cell
 //! may override [`Cell::run`] with a fused implementation (a fast path) as long as it returns the
 //! same values; layer stacking, directions and dropout stay in the driver
-//! ([`crate::driver`]).
+//! (the crate's `driver` module).
 
 use burn::tensor::{Bool, Tensor};
 
