@@ -20,3 +20,8 @@
 pub mod device;
 
 pub use device::{BackendName, DeviceError, DeviceInfo};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
