@@ -170,6 +170,22 @@ pub trait Cell {
     {
         run_time_loop(self, input, initial, padding, direction)
     }
+
+    /// The same as [`Cell::run`] through a fused kernel, or `None` when none applies to this
+    /// cell, device or dtype (the layers then call [`Cell::run`]).
+    ///
+    /// `lengths`: per-sequence lengths on the host (`None` = all `time` steps are real).
+    /// The default has no fused kernel.
+    fn run_fused(
+        &self,
+        input: &Tensor<3>,
+        initial: &CellState,
+        lengths: Option<&[usize]>,
+        direction: Direction,
+    ) -> Option<(Tensor<3>, CellState)> {
+        let _ = (input, initial, lengths, direction);
+        None
+    }
 }
 
 /// The generic time loop: one matmul for the input projections of all steps, then one

@@ -10,7 +10,7 @@ use crate::cell::{Cell, CellState, Direction, PaddingMask};
 use crate::gate_weights::NamedParam;
 use crate::lengths::SequenceLengths;
 use crate::state_dict::{ParamSink, ParamSource, StateDict};
-use crate::{Error, Result};
+use crate::{Error, Execution, Result};
 
 /// A layer's sequence output and final state.
 #[derive(Debug, Clone)]
@@ -42,6 +42,7 @@ pub(crate) struct LayerSpec {
     pub num_layers: usize,
     pub bidirectional: bool,
     pub has_cell_state: bool,
+    pub execution: Execution,
 }
 
 impl LayerSpec {
@@ -149,6 +150,12 @@ pub(crate) fn forward_layers<C: Cell>(
         Some(lengths) => lengths.padding_mask(spec.name, batch, time)?,
         None => None,
     };
+    // Host lengths for the fused kernel (checked by `padding_mask` above: 0..=time).
+    let host_lengths: Option<Vec<usize>> = match (&padding, lengths) {
+        (Some(_), Some(lengths)) => Some(lengths.to_vec().iter().map(|&l| l.max(0) as usize).collect()),
+        _ => None,
+    };
+    let fused = crate::fused::uses_fused_kernel(spec.execution, &input.device());
     let mut states = spec
         .initial_states(h0, c0, batch, &input.device())?
         .into_iter();
@@ -170,7 +177,15 @@ pub(crate) fn forward_layers<C: Cell>(
                 layer: spec.name,
                 reason: "internal: fewer initial states than cells".to_string(),
             })?;
-            let (output, last) = cell.run(x.clone(), initial, padding.as_ref(), direction);
+            let fast = if fused {
+                cell.run_fused(&x, &initial, host_lengths.as_deref(), direction)
+            } else {
+                None
+            };
+            let (output, last) = match fast {
+                Some(result) => result,
+                None => cell.run(x.clone(), initial, padding.as_ref(), direction),
+            };
             outputs.push(output);
             finals.push(last);
         }

@@ -6,11 +6,14 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{GruCell, NamedParam, SequenceLengths, StateDict};
+use crate::{Execution, GruCell, NamedParam, SequenceLengths, StateDict};
 
 /// Configuration of a [`Gru`] (PyTorch's `nn.GRU` arguments, always `batch_first`).
 #[derive(Config, Debug)]
 pub struct GruConfig {
+    /// The fused kernel where one applies, or always the reference path (see [`Execution`]).
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
     /// Features of each input step `I`.
     pub input_size: usize,
     /// Hidden size `H`.
@@ -47,6 +50,9 @@ pub struct Gru {
     pub num_layers: usize,
     /// Whether there is a reverse direction.
     pub bidirectional: bool,
+    /// Fused kernel or reference path (not a parameter; not saved in records).
+    #[module(skip)]
+    pub execution: Execution,
 }
 
 impl GruConfig {
@@ -69,6 +75,7 @@ impl GruConfig {
             hidden_size: self.hidden_size,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
         };
         let spec = gru.spec();
         gru.cells = (0..self.num_layers * spec.directions())
@@ -94,6 +101,7 @@ impl Gru {
             hidden_out: self.hidden_size,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
             has_cell_state: false,
         }
     }

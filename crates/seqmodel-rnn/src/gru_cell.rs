@@ -104,6 +104,44 @@ impl Cell for GruCell {
         let hidden = candidate.clone() + update * (state.hidden.clone() - candidate);
         CellState { hidden, cell: None }
     }
+
+    fn run_fused(
+        &self,
+        input: &Tensor<3>,
+        initial: &CellState,
+        lengths: Option<&[usize]>,
+        direction: crate::cell::Direction,
+    ) -> Option<(Tensor<3>, CellState)> {
+        #[cfg(any(feature = "flex", feature = "wgpu"))]
+        {
+            let h = self.hidden_size;
+            // b_ih + (b_hr, b_hz, 0) outside the recurrence; b_hn inside the reset product.
+            let (input_bias, b_hn) = match (&self.weights.bias_ih, &self.weights.bias_hh) {
+                (Some(ih), Some(hh)) => {
+                    let hh = hh.val();
+                    let rz = hh.clone().narrow(0, 0, 2 * h);
+                    let b_hn = hh.narrow(0, 2 * h, h);
+                    let outside = ih.val() + Tensor::cat(vec![rz, b_hn.zeros_like()], 0);
+                    (Some(outside), Some(b_hn))
+                }
+                _ => (None, None),
+            };
+            let call = crate::fused::FusedCall {
+                kind: crate::fused::CellKind::Gru,
+                weight_ih: self.weights.weight_ih.val(),
+                weight_hh: self.weights.weight_hh.val(),
+                input_bias,
+                b_hn,
+                lengths,
+            };
+            crate::fused::run(call, input, initial, direction)
+        }
+        #[cfg(not(any(feature = "flex", feature = "wgpu")))]
+        {
+            let _ = (input, initial, lengths, direction);
+            None
+        }
+    }
 }
 
 impl crate::driver::CellParams for GruCell {

@@ -36,6 +36,7 @@
 mod cell;
 mod driver;
 mod error;
+mod fused;
 mod gate_weights;
 mod gru;
 mod gru_cell;
@@ -49,6 +50,9 @@ mod state_dict;
 pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
 pub use error::{Error, Result};
+pub use fused::{CellKind, Execution, uses_fused_kernel};
+#[cfg(feature = "flex")]
+pub use fused::{ISA_ENV, Isa};
 pub use gate_weights::{GateWeights, NamedParam};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruPrepared};

@@ -6,11 +6,14 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{Error, LstmCell, NamedParam, SequenceLengths, StateDict};
+use crate::{Execution, Error, LstmCell, NamedParam, SequenceLengths, StateDict};
 
 /// Configuration of an [`Lstm`] (PyTorch's `nn.LSTM` arguments, always `batch_first`).
 #[derive(Config, Debug)]
 pub struct LstmConfig {
+    /// The fused kernel where one applies, or always the reference path (see [`Execution`]).
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
     /// Features of each input step `I`.
     pub input_size: usize,
     /// Hidden size `H` (width of each of the 4 gates and of the cell state).
@@ -61,6 +64,9 @@ pub struct Lstm {
     pub num_layers: usize,
     /// Whether there is a reverse direction.
     pub bidirectional: bool,
+    /// Fused kernel or reference path (not a parameter; not saved in records).
+    #[module(skip)]
+    pub execution: Execution,
 }
 
 impl LstmConfig {
@@ -94,6 +100,7 @@ impl LstmConfig {
             proj_size: self.proj_size,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
         };
         let spec = lstm.spec();
         lstm.cells = (0..self.num_layers * spec.directions())
@@ -120,6 +127,7 @@ impl Lstm {
             hidden_out: self.hidden_out(),
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
             has_cell_state: true,
         }
     }

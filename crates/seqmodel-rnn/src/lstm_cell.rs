@@ -127,6 +127,35 @@ impl Cell for LstmCell {
             cell: Some(cell),
         }
     }
+
+    fn run_fused(
+        &self,
+        input: &Tensor<3>,
+        initial: &CellState,
+        lengths: Option<&[usize]>,
+        direction: crate::cell::Direction,
+    ) -> Option<(Tensor<3>, CellState)> {
+        #[cfg(any(feature = "flex", feature = "wgpu"))]
+        {
+            if self.weight_hr.is_some() {
+                return None; // The fused kernel has no projection.
+            }
+            let call = crate::fused::FusedCall {
+                kind: crate::fused::CellKind::Lstm,
+                weight_ih: self.weights.weight_ih.val(),
+                weight_hh: self.weights.weight_hh.val(),
+                input_bias: self.weights.summed_bias(),
+                b_hn: None,
+                lengths,
+            };
+            crate::fused::run(call, input, initial, direction)
+        }
+        #[cfg(not(any(feature = "flex", feature = "wgpu")))]
+        {
+            let _ = (input, initial, lengths, direction);
+            None
+        }
+    }
 }
 
 impl crate::driver::CellParams for LstmCell {

@@ -7,11 +7,14 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{NamedParam, Nonlinearity, RnnCell, SequenceLengths, StateDict};
+use crate::{Execution, NamedParam, Nonlinearity, RnnCell, SequenceLengths, StateDict};
 
 /// Configuration of an [`Rnn`] (PyTorch's `nn.RNN` arguments, always `batch_first`).
 #[derive(Config, Debug)]
 pub struct RnnConfig {
+    /// The fused kernel where one applies, or always the reference path (see [`Execution`]).
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
     /// Features of each input step `I`.
     pub input_size: usize,
     /// Hidden size `H`.
@@ -49,6 +52,9 @@ pub struct Rnn {
     pub num_layers: usize,
     /// Whether there is a reverse direction.
     pub bidirectional: bool,
+    /// Fused kernel or reference path (not a parameter; not saved in records).
+    #[module(skip)]
+    pub execution: Execution,
 }
 
 impl RnnConfig {
@@ -71,6 +77,7 @@ impl RnnConfig {
             hidden_size: self.hidden_size,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
         };
         let spec = rnn.spec();
         rnn.cells = (0..self.num_layers * spec.directions())
@@ -97,6 +104,7 @@ impl Rnn {
             hidden_out: self.hidden_size,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            execution: self.execution,
             has_cell_state: false,
         }
     }

@@ -2,6 +2,9 @@
 //! and `nn.GRU`, on the fixtures in `tests/fixtures/rnn/` (made by `gen_fixtures.py` there; see
 //! its README) and on every fixture in the folder named by `SEQMODEL_RNN_FIXTURES`, if set.
 //!
+//! Every fixture runs twice: on the fused kernel (flex's default, forward and handwritten
+//! backward) and on the reference path ([`Execution::Reference`]).
+//!
 //! Each module is built from the file's metadata only, so new fixture files need no code change.
 //! Tolerances (float32 against a float64 reference): 1e-5 absolute on forward values, 1e-4 on
 //! gradients.
@@ -10,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use seqmodel_rnn::{
-    GruConfig, LstmConfig, LstmState, NamedParam, Nonlinearity, RnnConfig, SequenceLengths,
-    StateDict,
+    Execution, GruConfig, LstmConfig, LstmState, NamedParam, Nonlinearity, RnnConfig,
+    SequenceLengths, StateDict,
 };
 
 const FORWARD_TOLERANCE: f32 = 1e-5;
@@ -61,7 +64,7 @@ fn meta_usize(dict: &StateDict, key: &str) -> usize {
         .unwrap_or_else(|e| panic!("{}: metadata \"{key}\": {e}", dict.source_name()))
 }
 
-fn build(dict: &StateDict, device: &Device) -> Layer {
+fn build(dict: &StateDict, device: &Device, execution: Execution) -> Layer {
     let input_size = meta_usize(dict, "input_size");
     let hidden_size = meta_usize(dict, "hidden_size");
     let num_layers = meta_usize(dict, "num_layers");
@@ -73,6 +76,7 @@ fn build(dict: &StateDict, device: &Device) -> Layer {
     match meta(dict, "mode") {
         "LSTM" => Layer::Lstm(
             LstmConfig::new(input_size, hidden_size)
+                .with_execution(execution)
                 .with_num_layers(num_layers)
                 .with_bidirectional(bidirectional)
                 .with_bias(bias)
@@ -84,6 +88,7 @@ fn build(dict: &StateDict, device: &Device) -> Layer {
         ),
         "GRU" => Layer::Gru(
             GruConfig::new(input_size, hidden_size)
+                .with_execution(execution)
                 .with_num_layers(num_layers)
                 .with_bidirectional(bidirectional)
                 .with_bias(bias)
@@ -94,6 +99,7 @@ fn build(dict: &StateDict, device: &Device) -> Layer {
         ),
         "RNN" => Layer::Rnn(
             RnnConfig::new(input_size, hidden_size)
+                .with_execution(execution)
                 .with_num_layers(num_layers)
                 .with_bidirectional(bidirectional)
                 .with_bias(bias)
@@ -147,10 +153,10 @@ fn assert_close(dict: &StateDict, key: &str, got: TensorData, tolerance: f32) {
 }
 
 /// Check one fixture; returns how many tensors were compared.
-fn check_fixture(path: &Path) -> usize {
+fn check_fixture(path: &Path, execution: Execution) -> usize {
     let dict = StateDict::read(path).expect("fixture reads");
     let device = Device::flex().autodiff();
-    let layer = build(&dict, &device);
+    let layer = build(&dict, &device, execution);
 
     let input = Tensor::<3>::from_data(get(&dict, "input"), &device).require_grad();
     let h0 = Tensor::<3>::from_data(get(&dict, "h0"), &device).require_grad();
@@ -254,10 +260,16 @@ fn check_fixture(path: &Path) -> usize {
 fn matches_pytorch_on_every_fixture() {
     let files = fixture_files();
     let mut tensors = 0;
-    for path in &files {
-        let n = check_fixture(path);
-        println!("{}: {n} tensors match", path.display());
-        tensors += n;
+    assert!(seqmodel_rnn::uses_fused_kernel(
+        Execution::Auto,
+        &Device::flex().autodiff()
+    ));
+    for execution in [Execution::Auto, Execution::Reference] {
+        for path in &files {
+            let n = check_fixture(path, execution);
+            println!("{} ({execution:?}): {n} tensors match", path.display());
+            tensors += n;
+        }
     }
     println!("checked {} fixtures ({tensors} tensors)", files.len());
     assert!(
@@ -274,7 +286,7 @@ fn state_dict_round_trips_through_a_file() {
     let path = fixture_dirs()[0].join("lstm_proj_1l_bi_packed.safetensors");
     let dict = StateDict::read(&path).expect("fixture reads");
     let device = Device::flex();
-    let Layer::Lstm(lstm) = build(&dict, &device) else {
+    let Layer::Lstm(lstm) = build(&dict, &device, Execution::Auto) else {
         panic!("an LSTM fixture")
     };
     let saved = lstm.state_dict("encoder.rnn.");
@@ -308,7 +320,7 @@ fn state_dict_round_trips_through_a_file() {
             "{key}"
         );
     }
-    let reloaded = build(&dict, &device);
+    let reloaded = build(&dict, &device, Execution::Auto);
     let Layer::Lstm(reloaded) = reloaded else {
         panic!("an LSTM fixture")
     };

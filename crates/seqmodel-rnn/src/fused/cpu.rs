@@ -1,0 +1,1154 @@
+//! The fused recurrence on raw `f32` buffers: forward (optionally saving what the backward
+//! pass needs) and backpropagation through time, for LSTM, GRU and RNN cells.
+//!
+//! Layouts (all row-major, batch-major, `G` gates, `H` hidden, `S` = [`CellKind::state_rows`]):
+//! - `xp: [B, T, G*H]`: input projections `x W_ih^T` plus every bias outside the recurrence
+//!   (all of `b_ih + b_hh` for LSTM and RNN; `b_ih` and the r, z parts of `b_hh` for a GRU);
+//! - `w_hh: [G*H, H]` (PyTorch's `weight_hh`), `b_hn: [H]` (GRU only);
+//! - `h0, c0: [B, H]`; `lengths: [B]`, each in `0..=T`;
+//! - output `[B, T + S, H]`: `h_t` for every step (exactly 0 past a sequence's length), then
+//!   `h_n` (and `c_n`), the state after each sequence's last valid step.
+//!
+//! Each step is one small product `h W_hh^T` ([`PackedMatrix`]) and one vectorised pass of gate
+//! math writing the new state in place. The batch is split into independent row blocks, one
+//! per worker thread, each running the whole time loop: no synchronisation between steps, so a
+//! worker delayed by another process only delays itself.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+pub use super::kind::CellKind;
+use super::matmul::{PackedMatrix, TiledProduct};
+use super::simd::{Isa, Portable, Simd};
+
+/// The sizes of one fused call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    /// `B`.
+    pub batch: usize,
+    /// `T`.
+    pub time: usize,
+    /// `H`.
+    pub hidden: usize,
+    /// Walk `t = T-1 .. 0` (each sequence starting at its own last valid step).
+    pub reverse: bool,
+}
+
+impl Dims {
+    fn step(&self, s: usize) -> usize {
+        if self.reverse {
+            self.time - 1 - s
+        } else {
+            s
+        }
+    }
+}
+
+/// The inputs of a fused call (see the module docs for the layouts).
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// `[B, T, G*H]`.
+    pub xp: &'a [f32],
+    /// `[G*H, H]`.
+    pub w_hh: &'a [f32],
+    /// `[H]` for a GRU, ignored otherwise.
+    pub b_hn: &'a [f32],
+    /// `[B, H]`.
+    pub h0: &'a [f32],
+    /// `[B, H]` for an LSTM, ignored otherwise.
+    pub c0: &'a [f32],
+    /// `[B]`, each `<= T`.
+    pub lengths: &'a [usize],
+}
+
+/// What the forward pass keeps for the backward pass, `[B, T, ..]` each; entries of padded
+/// steps are 0.
+#[derive(Debug, Clone, Default)]
+pub struct Saved {
+    /// Activations: LSTM `i f g o`, GRU `r z n hn` (`hn = h W_hn^T + b_hn`), RNN `h_t`;
+    /// `[B, T, saved_gates * H]`.
+    pub act: Vec<f32>,
+    /// The hidden state each step started from: `[B, T, H]`.
+    pub hprev: Vec<f32>,
+    /// LSTM: the cell state each step started from, `[B, T, H]`.
+    pub cprev: Vec<f32>,
+    /// LSTM: the cell state after each step, `[B, T, H]`.
+    pub cell: Vec<f32>,
+}
+
+/// Gradients of a fused call with respect to each input.
+#[derive(Debug, Clone)]
+pub struct Grads {
+    /// `[B, T, G*H]`.
+    pub xp: Vec<f32>,
+    /// `[G*H, H]`.
+    pub w_hh: Vec<f32>,
+    /// `[H]` (zeros unless GRU).
+    pub b_hn: Vec<f32>,
+    /// `[B, H]`.
+    pub h0: Vec<f32>,
+    /// `[B, H]` (zeros unless LSTM).
+    pub c0: Vec<f32>,
+}
+
+/// Below this many multiply-adds per step and row block, a second thread costs more than it
+/// saves (measured on case e of `cargo xtask bench-backends`).
+const MIN_MACS_PER_BLOCK: usize = 32 * 1024;
+
+/// Split `0..batch` into contiguous row blocks, one per worker thread where it pays.
+fn row_blocks(batch: usize, macs_per_row: usize) -> Vec<Range<usize>> {
+    let threads = rayon::current_num_threads().max(1);
+    let by_work = (batch * macs_per_row / MIN_MACS_PER_BLOCK).max(1);
+    let blocks = threads.min(batch).min(by_work).max(1);
+    let (base, extra) = (batch / blocks, batch % blocks);
+    let mut start = 0;
+    (0..blocks)
+        .map(|i| {
+            let len = base + usize::from(i < extra);
+            let range = start..start + len;
+            start += len;
+            range
+        })
+        .collect()
+}
+
+/// Split `buf` (rows of `per_row` values) along `blocks`; an empty `buf` gives empty slices.
+fn split_rows<'a>(buf: &'a mut [f32], per_row: usize, blocks: &[Range<usize>]) -> Vec<&'a mut [f32]> {
+    let mut rest = buf;
+    let mut out = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        if rest.is_empty() {
+            out.push(&mut [][..]);
+            continue;
+        }
+        let (head, tail) = rest.split_at_mut(block.len() * per_row);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// One row block's share of the forward outputs.
+struct ForwardBlock<'a> {
+    rows: Range<usize>,
+    out: &'a mut [f32],
+    act: &'a mut [f32],
+    hprev: &'a mut [f32],
+    cprev: &'a mut [f32],
+    cell: &'a mut [f32],
+}
+
+/// Run the recurrence. Returns the packed output `[B, T + S, H]` and, with `train`, what
+/// [`backward`] needs.
+pub fn forward(
+    isa: Isa,
+    kind: CellKind,
+    dims: Dims,
+    inputs: &Inputs<'_>,
+    train: bool,
+) -> (Vec<f32>, Option<Saved>) {
+    let Dims {
+        batch,
+        time,
+        hidden,
+        ..
+    } = dims;
+    let gh = kind.gates() * hidden;
+    check_inputs(kind, dims, inputs);
+    let mut out = vec![0.0; batch * (time + kind.state_rows()) * hidden];
+    let per_step = batch * time * hidden;
+    let mut saved = Saved::default();
+    if train {
+        saved.act = vec![0.0; per_step * kind.saved_gates()];
+        saved.hprev = vec![0.0; per_step];
+        if kind.has_cell() {
+            saved.cprev = vec![0.0; per_step];
+            saved.cell = vec![0.0; per_step];
+        }
+    }
+    let wt = PackedMatrix::transposed(inputs.w_hh, gh, hidden, isa);
+    let blocks = row_blocks(batch, gh * hidden);
+    let row = |n: usize| time * n * hidden;
+    let mut outs = split_rows(&mut out, (time + kind.state_rows()) * hidden, &blocks).into_iter();
+    let mut acts = split_rows(&mut saved.act, row(kind.saved_gates()), &blocks).into_iter();
+    let mut hprevs = split_rows(&mut saved.hprev, row(1), &blocks).into_iter();
+    let mut cprevs = split_rows(&mut saved.cprev, row(1), &blocks).into_iter();
+    let mut cells = split_rows(&mut saved.cell, row(1), &blocks).into_iter();
+    let jobs: Vec<ForwardBlock<'_>> = blocks
+        .iter()
+        .map(|rows| ForwardBlock {
+            rows: rows.clone(),
+            out: outs.next().unwrap_or_default(),
+            act: acts.next().unwrap_or_default(),
+            hprev: hprevs.next().unwrap_or_default(),
+            cprev: cprevs.next().unwrap_or_default(),
+            cell: cells.next().unwrap_or_default(),
+        })
+        .collect();
+    let run = |mut job: ForwardBlock<'_>| forward_block_isa(isa, kind, dims, inputs, &wt, train, &mut job);
+    if jobs.len() == 1 {
+        jobs.into_iter().for_each(run);
+    } else {
+        jobs.into_par_iter().for_each(run);
+    }
+    (out, train.then_some(saved))
+}
+
+fn check_inputs(kind: CellKind, dims: Dims, inputs: &Inputs<'_>) {
+    let Dims {
+        batch,
+        time,
+        hidden,
+        ..
+    } = dims;
+    let gh = kind.gates() * hidden;
+    assert_eq!(inputs.xp.len(), batch * time * gh, "xp: [B, T, G*H]");
+    assert_eq!(inputs.w_hh.len(), gh * hidden, "w_hh: [G*H, H]");
+    assert_eq!(inputs.h0.len(), batch * hidden, "h0: [B, H]");
+    assert_eq!(inputs.lengths.len(), batch, "lengths: [B]");
+    assert!(inputs.lengths.iter().all(|&l| l <= time), "lengths <= T");
+    if kind.has_cell() {
+        assert_eq!(inputs.c0.len(), batch * hidden, "c0: [B, H]");
+    }
+    if kind == CellKind::Gru {
+        assert_eq!(inputs.b_hn.len(), hidden, "b_hn: [H]");
+    }
+}
+
+/// Run one row block under `isa`.
+fn forward_block_isa(
+    isa: Isa,
+    kind: CellKind,
+    dims: Dims,
+    inputs: &Inputs<'_>,
+    wt: &PackedMatrix,
+    train: bool,
+    job: &mut ForwardBlock<'_>,
+) {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 if Isa::Avx512.is_supported() => {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn go(
+                kind: CellKind,
+                dims: Dims,
+                inputs: &Inputs<'_>,
+                wt: &PackedMatrix,
+                train: bool,
+                job: &mut ForwardBlock<'_>,
+            ) {
+                // SAFETY: AVX-512F is enabled here.
+                unsafe { forward_block::<super::simd::Avx512>(kind, dims, inputs, wt, train, job) }
+            }
+            // SAFETY: the CPU supports AVX-512F (checked above).
+            unsafe { go(kind, dims, inputs, wt, train, job) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 if Isa::Avx2.is_supported() => {
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn go(
+                kind: CellKind,
+                dims: Dims,
+                inputs: &Inputs<'_>,
+                wt: &PackedMatrix,
+                train: bool,
+                job: &mut ForwardBlock<'_>,
+            ) {
+                // SAFETY: AVX2 and FMA are enabled here.
+                unsafe { forward_block::<super::simd::Avx2>(kind, dims, inputs, wt, train, job) }
+            }
+            // SAFETY: the CPU supports AVX2 and FMA (checked above).
+            unsafe { go(kind, dims, inputs, wt, train, job) }
+        }
+        // SAFETY: portable code runs everywhere.
+        _ => unsafe { forward_block::<Portable>(kind, dims, inputs, wt, train, job) },
+    }
+}
+
+/// The time loop of one row block.
+///
+/// # Safety
+/// `S` must be supported by the running code; `wt` packed for `S`'s instruction set.
+#[inline(always)]
+unsafe fn forward_block<S: TiledProduct>(
+    kind: CellKind,
+    dims: Dims,
+    inputs: &Inputs<'_>,
+    wt: &PackedMatrix,
+    train: bool,
+    job: &mut ForwardBlock<'_>,
+) {
+    let Dims { time, hidden, .. } = dims;
+    let h_ = hidden;
+    let gh = kind.gates() * h_;
+    let sg = kind.saved_gates() * h_;
+    let b0 = job.rows.start;
+    let m = job.rows.len();
+    let np = wt.padded_n();
+    let out_row = (time + kind.state_rows()) * h_;
+    let mut h = inputs.h0[b0 * h_..(b0 + m) * h_].to_vec();
+    let mut c = if kind.has_cell() {
+        inputs.c0[b0 * h_..(b0 + m) * h_].to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut gates = vec![0.0f32; m * np];
+    let lengths = &inputs.lengths[job.rows.clone()];
+    let zeros;
+    let b_hn = if kind == CellKind::Gru {
+        inputs.b_hn
+    } else {
+        zeros = vec![0.0f32; h_];
+        &zeros[..]
+    };
+    for s in 0..time {
+        let t = dims.step(s);
+        if lengths.iter().all(|&l| l <= t) {
+            continue;
+        }
+        // SAFETY: `h` is `m x H`, `gates` is `m x np`.
+        unsafe { S::product(m, h.as_ptr(), h_, wt, gates.as_mut_ptr(), np) };
+        for (r, &len) in lengths.iter().enumerate() {
+            if len <= t {
+                continue;
+            }
+            let bt = r * time + t;
+            let x = &inputs.xp[((b0 + r) * time + t) * gh..][..gh];
+            let g = &gates[r * np..][..gh];
+            let hr = &mut h[r * h_..][..h_];
+            let out = &mut job.out[r * out_row + t * h_..][..h_];
+            let act = if train {
+                job.hprev[bt * h_..][..h_].copy_from_slice(hr);
+                job.act[bt * sg..][..sg].as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            };
+            // SAFETY: every slice above has the length the row functions read or write.
+            unsafe {
+                match kind {
+                    CellKind::Lstm => {
+                        let cr = &mut c[r * h_..][..h_];
+                        let cell = if train {
+                            job.cprev[bt * h_..][..h_].copy_from_slice(cr);
+                            job.cell[bt * h_..][..h_].as_mut_ptr()
+                        } else {
+                            std::ptr::null_mut()
+                        };
+                        let p = LstmPtrs {
+                            x: x.as_ptr(),
+                            g: g.as_ptr(),
+                            h: hr.as_mut_ptr(),
+                            c: cr.as_mut_ptr(),
+                            out: out.as_mut_ptr(),
+                            act,
+                            cell,
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => lstm_span::<S>(h_, j0, j1, &p),
+                            Lanes::Scalar => lstm_span::<Portable>(h_, j0, j1, &p),
+                        });
+                    }
+                    CellKind::Gru => {
+                        let p = GruPtrs {
+                            x: x.as_ptr(),
+                            g: g.as_ptr(),
+                            b_hn: b_hn.as_ptr(),
+                            h: hr.as_mut_ptr(),
+                            out: out.as_mut_ptr(),
+                            act,
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => gru_span::<S>(h_, j0, j1, &p),
+                            Lanes::Scalar => gru_span::<Portable>(h_, j0, j1, &p),
+                        });
+                    }
+                    CellKind::RnnTanh | CellKind::RnnRelu => {
+                        let relu = kind == CellKind::RnnRelu;
+                        let p = RnnPtrs {
+                            x: x.as_ptr(),
+                            g: g.as_ptr(),
+                            h: hr.as_mut_ptr(),
+                            out: out.as_mut_ptr(),
+                            act,
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => rnn_span::<S>(relu, j0, j1, &p),
+                            Lanes::Scalar => rnn_span::<Portable>(relu, j0, j1, &p),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for r in 0..m {
+        job.out[r * out_row + time * h_..][..h_].copy_from_slice(&h[r * h_..][..h_]);
+        if kind.has_cell() {
+            job.out[r * out_row + (time + 1) * h_..][..h_].copy_from_slice(&c[r * h_..][..h_]);
+        }
+    }
+}
+
+/// Whether a span of columns runs on full vectors or one lane at a time.
+enum Lanes {
+    Wide,
+    Scalar,
+}
+
+/// Call `f` for the whole vectors of `0..h` and then for the remaining columns.
+#[inline(always)]
+fn split_lanes<S: Simd>(h: usize, mut f: impl FnMut(Lanes, usize, usize)) {
+    let main = h / S::LANES * S::LANES;
+    if main > 0 {
+        f(Lanes::Wide, 0, main);
+    }
+    if main < h {
+        f(Lanes::Scalar, main, h);
+    }
+}
+
+struct LstmPtrs {
+    x: *const f32,
+    g: *const f32,
+    h: *mut f32,
+    c: *mut f32,
+    out: *mut f32,
+    act: *mut f32,
+    cell: *mut f32,
+}
+
+/// LSTM gate math on columns `j0..j1` (a multiple of `S::LANES` long).
+#[inline(always)]
+unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `4H` (x, g, act) and `H` (h, c, out, cell).
+        unsafe {
+            let pre = |q: usize| S::add(S::load(p.x.add(q * h_ + j)), S::load(p.g.add(q * h_ + j)));
+            let i = S::sigmoid(pre(0));
+            let f = S::sigmoid(pre(1));
+            let g = S::tanh(pre(2));
+            let o = S::sigmoid(pre(3));
+            let c = S::mul_add(f, S::load(p.c.add(j)), S::mul(i, g));
+            let h = S::mul(o, S::tanh(c));
+            S::store(p.c.add(j), c);
+            S::store(p.h.add(j), h);
+            S::store(p.out.add(j), h);
+            if !p.act.is_null() {
+                S::store(p.act.add(j), i);
+                S::store(p.act.add(h_ + j), f);
+                S::store(p.act.add(2 * h_ + j), g);
+                S::store(p.act.add(3 * h_ + j), o);
+                S::store(p.cell.add(j), c);
+            }
+        }
+        j += S::LANES;
+    }
+}
+
+struct GruPtrs {
+    x: *const f32,
+    g: *const f32,
+    b_hn: *const f32,
+    h: *mut f32,
+    out: *mut f32,
+    act: *mut f32,
+}
+
+/// GRU gate math on columns `j0..j1`: `r, z = sigmoid(x + g)`, `hn = g_n + b_hn`,
+/// `n = tanh(x_n + r * hn)`, `h' = (1 - z) n + z h`.
+#[inline(always)]
+unsafe fn gru_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `3H` (x, g), `4H` (act), `H` (the rest).
+        unsafe {
+            let r = S::sigmoid(S::add(S::load(p.x.add(j)), S::load(p.g.add(j))));
+            let z = S::sigmoid(S::add(S::load(p.x.add(h_ + j)), S::load(p.g.add(h_ + j))));
+            let hn = S::add(S::load(p.g.add(2 * h_ + j)), S::load(p.b_hn.add(j)));
+            let n = S::tanh(S::mul_add(r, hn, S::load(p.x.add(2 * h_ + j))));
+            let h_old = S::load(p.h.add(j));
+            let one_minus_z = S::sub(S::splat(1.0), z);
+            let h = S::mul_add(one_minus_z, n, S::mul(z, h_old));
+            S::store(p.h.add(j), h);
+            S::store(p.out.add(j), h);
+            if !p.act.is_null() {
+                S::store(p.act.add(j), r);
+                S::store(p.act.add(h_ + j), z);
+                S::store(p.act.add(2 * h_ + j), n);
+                S::store(p.act.add(3 * h_ + j), hn);
+            }
+        }
+        j += S::LANES;
+    }
+}
+
+struct RnnPtrs {
+    x: *const f32,
+    g: *const f32,
+    h: *mut f32,
+    out: *mut f32,
+    act: *mut f32,
+}
+
+/// RNN math on columns `j0..j1`: `h' = tanh(x + g)` or `relu(x + g)`.
+#[inline(always)]
+unsafe fn rnn_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `H` each.
+        unsafe {
+            let pre = S::add(S::load(p.x.add(j)), S::load(p.g.add(j)));
+            let h = if relu { S::relu(pre) } else { S::tanh(pre) };
+            S::store(p.h.add(j), h);
+            S::store(p.out.add(j), h);
+            if !p.act.is_null() {
+                S::store(p.act.add(j), h);
+            }
+        }
+        j += S::LANES;
+    }
+}
+
+/// One row block's share of the gradients.
+struct BackwardBlock<'a> {
+    rows: Range<usize>,
+    d_xp: &'a mut [f32],
+    /// GRU only: the gradient of `h W_hh^T + [0, 0, b_hn]` (differs from `d_xp` in the n part).
+    d_gh: &'a mut [f32],
+    d_h0: &'a mut [f32],
+    d_c0: &'a mut [f32],
+}
+
+/// Backpropagation through time: the gradients of every input of [`forward`] given the gradient
+/// `d_out: [B, T + S, H]` of its packed output and the [`Saved`] of a `train` forward run.
+pub fn backward(
+    isa: Isa,
+    kind: CellKind,
+    dims: Dims,
+    inputs: &Inputs<'_>,
+    saved: &Saved,
+    d_out: &[f32],
+) -> Grads {
+    let Dims {
+        batch,
+        time,
+        hidden,
+        ..
+    } = dims;
+    let gh = kind.gates() * hidden;
+    check_inputs(kind, dims, inputs);
+    assert_eq!(d_out.len(), batch * (time + kind.state_rows()) * hidden, "d_out: [B, T+S, H]");
+    assert_eq!(saved.hprev.len(), batch * time * hidden, "saved by a train forward run");
+    let mut grads = Grads {
+        xp: vec![0.0; batch * time * gh],
+        w_hh: vec![0.0; gh * hidden],
+        b_hn: vec![0.0; hidden],
+        h0: vec![0.0; batch * hidden],
+        c0: vec![0.0; batch * hidden],
+    };
+    let mut d_gh = if kind == CellKind::Gru {
+        vec![0.0; batch * time * gh]
+    } else {
+        Vec::new()
+    };
+    let w = PackedMatrix::rows(inputs.w_hh, gh, hidden, isa);
+    let blocks = row_blocks(batch, gh * hidden);
+    let mut d_xps = split_rows(&mut grads.xp, time * gh, &blocks).into_iter();
+    let mut d_ghs = split_rows(&mut d_gh, time * gh, &blocks).into_iter();
+    let mut d_h0s = split_rows(&mut grads.h0, hidden, &blocks).into_iter();
+    let mut d_c0s = split_rows(&mut grads.c0, hidden, &blocks).into_iter();
+    let jobs: Vec<BackwardBlock<'_>> = blocks
+        .iter()
+        .map(|rows| BackwardBlock {
+            rows: rows.clone(),
+            d_xp: d_xps.next().unwrap_or_default(),
+            d_gh: d_ghs.next().unwrap_or_default(),
+            d_h0: d_h0s.next().unwrap_or_default(),
+            d_c0: d_c0s.next().unwrap_or_default(),
+        })
+        .collect();
+    let run = |mut job: BackwardBlock<'_>| {
+        backward_block_isa(isa, kind, dims, inputs.lengths, saved, d_out, &w, &mut job)
+    };
+    if jobs.len() == 1 {
+        jobs.into_iter().for_each(run);
+    } else {
+        jobs.into_par_iter().for_each(run);
+    }
+    drop((d_xps, d_ghs, d_h0s, d_c0s));
+
+    // dW_hh = sum over (b, t) of d_gh[b, t]^T h_prev[b, t]: one [G*H, B*T] x [B*T, H] product.
+    let d_gh: &[f32] = if kind == CellKind::Gru {
+        &d_gh
+    } else {
+        &grads.xp
+    };
+    let rows = batch * time;
+    if rows > 0 {
+        // SAFETY: d_gh is [rows, gh], hprev [rows, H], w_hh [gh, H]; strides describe exactly
+        // those row-major layouts.
+        unsafe {
+            gemm::gemm(
+                gh,
+                hidden,
+                rows,
+                grads.w_hh.as_mut_ptr(),
+                1,
+                hidden as isize,
+                false,
+                d_gh.as_ptr(),
+                gh as isize,
+                1,
+                saved.hprev.as_ptr(),
+                1,
+                hidden as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::Rayon(0),
+            );
+        }
+    }
+    if kind == CellKind::Gru {
+        for step in d_gh.chunks_exact(gh) {
+            for (acc, v) in grads.b_hn.iter_mut().zip(&step[2 * hidden..]) {
+                *acc += v;
+            }
+        }
+    }
+    grads
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_block_isa(
+    isa: Isa,
+    kind: CellKind,
+    dims: Dims,
+    lengths: &[usize],
+    saved: &Saved,
+    d_out: &[f32],
+    w: &PackedMatrix,
+    job: &mut BackwardBlock<'_>,
+) {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 if Isa::Avx512.is_supported() => {
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn go(
+                kind: CellKind,
+                dims: Dims,
+                lengths: &[usize],
+                saved: &Saved,
+                d_out: &[f32],
+                w: &PackedMatrix,
+                job: &mut BackwardBlock<'_>,
+            ) {
+                // SAFETY: AVX-512F is enabled here.
+                unsafe {
+                    backward_block::<super::simd::Avx512>(kind, dims, lengths, saved, d_out, w, job)
+                }
+            }
+            // SAFETY: the CPU supports AVX-512F (checked above).
+            unsafe { go(kind, dims, lengths, saved, d_out, w, job) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 if Isa::Avx2.is_supported() => {
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn go(
+                kind: CellKind,
+                dims: Dims,
+                lengths: &[usize],
+                saved: &Saved,
+                d_out: &[f32],
+                w: &PackedMatrix,
+                job: &mut BackwardBlock<'_>,
+            ) {
+                // SAFETY: AVX2 and FMA are enabled here.
+                unsafe {
+                    backward_block::<super::simd::Avx2>(kind, dims, lengths, saved, d_out, w, job)
+                }
+            }
+            // SAFETY: the CPU supports AVX2 and FMA (checked above).
+            unsafe { go(kind, dims, lengths, saved, d_out, w, job) }
+        }
+        // SAFETY: portable code runs everywhere.
+        _ => unsafe { backward_block::<Portable>(kind, dims, lengths, saved, d_out, w, job) },
+    }
+}
+
+/// The reverse time loop of one row block.
+///
+/// # Safety
+/// `S` must be supported by the running code; `w` packed for `S`'s instruction set.
+#[inline(always)]
+unsafe fn backward_block<S: TiledProduct>(
+    kind: CellKind,
+    dims: Dims,
+    lengths: &[usize],
+    saved: &Saved,
+    d_out: &[f32],
+    w: &PackedMatrix,
+    job: &mut BackwardBlock<'_>,
+) {
+    let Dims { time, hidden, .. } = dims;
+    let h_ = hidden;
+    let gh = kind.gates() * h_;
+    let sg = kind.saved_gates() * h_;
+    let b0 = job.rows.start;
+    let m = job.rows.len();
+    let np = w.padded_n();
+    let out_row = (time + kind.state_rows()) * h_;
+    let lengths = &lengths[job.rows.clone()];
+    // Carried gradients of the state, initialised from the gradients of h_n (and c_n).
+    let mut dh = vec![0.0f32; m * h_];
+    let mut dc = vec![0.0f32; if kind.has_cell() { m * h_ } else { 0 }];
+    for r in 0..m {
+        let base = (b0 + r) * out_row;
+        dh[r * h_..][..h_].copy_from_slice(&d_out[base + time * h_..][..h_]);
+        if kind.has_cell() {
+            dc[r * h_..][..h_].copy_from_slice(&d_out[base + (time + 1) * h_..][..h_]);
+        }
+    }
+    let mut dg = vec![0.0f32; m * gh];
+    let mut direct = vec![0.0f32; if kind == CellKind::Gru { m * h_ } else { 0 }];
+    let mut dh_prev = vec![0.0f32; m * np];
+    for s in (0..time).rev() {
+        let t = dims.step(s);
+        if lengths.iter().all(|&l| l <= t) {
+            continue;
+        }
+        for (r, &len) in lengths.iter().enumerate() {
+            let dgr = &mut dg[r * gh..][..gh];
+            if len <= t {
+                dgr.fill(0.0);
+                continue;
+            }
+            let b = b0 + r;
+            let bt = b * time + t;
+            let local = r * time + t;
+            let dout = &d_out[b * out_row + t * h_..][..h_];
+            let act = &saved.act[bt * sg..][..sg];
+            let hprev = &saved.hprev[bt * h_..][..h_];
+            let dx = &mut job.d_xp[local * gh..][..gh];
+            // SAFETY: every slice above has the length the row functions read or write.
+            unsafe {
+                match kind {
+                    CellKind::Lstm => {
+                        let p = LstmBackPtrs {
+                            dh: dh[r * h_..].as_ptr(),
+                            dc: dc[r * h_..].as_mut_ptr(),
+                            dout: dout.as_ptr(),
+                            act: act.as_ptr(),
+                            cell: saved.cell[bt * h_..][..h_].as_ptr(),
+                            cprev: saved.cprev[bt * h_..][..h_].as_ptr(),
+                            dx: dx.as_mut_ptr(),
+                            dg: dgr.as_mut_ptr(),
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => lstm_back_span::<S>(h_, j0, j1, &p),
+                            Lanes::Scalar => lstm_back_span::<Portable>(h_, j0, j1, &p),
+                        });
+                    }
+                    CellKind::Gru => {
+                        let p = GruBackPtrs {
+                            dh: dh[r * h_..].as_ptr(),
+                            dout: dout.as_ptr(),
+                            act: act.as_ptr(),
+                            hprev: hprev.as_ptr(),
+                            dx: dx.as_mut_ptr(),
+                            dg: dgr.as_mut_ptr(),
+                            direct: direct[r * h_..].as_mut_ptr(),
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => gru_back_span::<S>(h_, j0, j1, &p),
+                            Lanes::Scalar => gru_back_span::<Portable>(h_, j0, j1, &p),
+                        });
+                        job.d_gh[local * gh..][..gh].copy_from_slice(dgr);
+                    }
+                    CellKind::RnnTanh | CellKind::RnnRelu => {
+                        let relu = kind == CellKind::RnnRelu;
+                        let p = RnnBackPtrs {
+                            dh: dh[r * h_..].as_ptr(),
+                            dout: dout.as_ptr(),
+                            act: act.as_ptr(),
+                            dx: dx.as_mut_ptr(),
+                            dg: dgr.as_mut_ptr(),
+                        };
+                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
+                            Lanes::Wide => rnn_back_span::<S>(relu, j0, j1, &p),
+                            Lanes::Scalar => rnn_back_span::<Portable>(relu, j0, j1, &p),
+                        });
+                    }
+                }
+            }
+        }
+        // SAFETY: `dg` is `m x G*H`, `dh_prev` is `m x np`.
+        unsafe { S::product(m, dg.as_ptr(), gh, w, dh_prev.as_mut_ptr(), np) };
+        for (r, &len) in lengths.iter().enumerate() {
+            if len <= t {
+                continue;
+            }
+            let dhr = &mut dh[r * h_..][..h_];
+            dhr.copy_from_slice(&dh_prev[r * np..][..h_]);
+            if kind == CellKind::Gru {
+                for (d, z) in dhr.iter_mut().zip(&direct[r * h_..][..h_]) {
+                    *d += z;
+                }
+            }
+        }
+    }
+    job.d_h0.copy_from_slice(&dh);
+    if kind.has_cell() {
+        job.d_c0.copy_from_slice(&dc);
+    }
+}
+
+struct LstmBackPtrs {
+    dh: *const f32,
+    dc: *mut f32,
+    dout: *const f32,
+    act: *const f32,
+    cell: *const f32,
+    cprev: *const f32,
+    dx: *mut f32,
+    dg: *mut f32,
+}
+
+/// LSTM backward on columns `j0..j1`: from `dh_t = dh + dout` and the carried `dc`, the
+/// gradients of the four pre-activations (into `dx` and `dg`) and the new carried `dc`.
+#[inline(always)]
+unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `4H` (act, dx, dg) and `H` (the rest).
+        unsafe {
+            let one = S::splat(1.0);
+            let dh = S::add(S::load(p.dh.add(j)), S::load(p.dout.add(j)));
+            let i = S::load(p.act.add(j));
+            let f = S::load(p.act.add(h_ + j));
+            let g = S::load(p.act.add(2 * h_ + j));
+            let o = S::load(p.act.add(3 * h_ + j));
+            let tc = S::tanh(S::load(p.cell.add(j)));
+            let d_o = S::mul(dh, tc);
+            let dc = S::mul_add(S::mul(dh, o), S::sub(one, S::mul(tc, tc)), S::load(p.dc.add(j)));
+            let d_i = S::mul(dc, g);
+            let d_g = S::mul(dc, i);
+            let d_f = S::mul(dc, S::load(p.cprev.add(j)));
+            S::store(p.dc.add(j), S::mul(dc, f));
+            let pre = [
+                S::mul(d_i, S::mul(i, S::sub(one, i))),
+                S::mul(d_f, S::mul(f, S::sub(one, f))),
+                S::mul(d_g, S::sub(one, S::mul(g, g))),
+                S::mul(d_o, S::mul(o, S::sub(one, o))),
+            ];
+            for (q, v) in pre.into_iter().enumerate() {
+                S::store(p.dx.add(q * h_ + j), v);
+                S::store(p.dg.add(q * h_ + j), v);
+            }
+        }
+        j += S::LANES;
+    }
+}
+
+struct GruBackPtrs {
+    dh: *const f32,
+    dout: *const f32,
+    act: *const f32,
+    hprev: *const f32,
+    dx: *mut f32,
+    dg: *mut f32,
+    direct: *mut f32,
+}
+
+/// GRU backward on columns `j0..j1`: gradients of the input pre-activations (`dx`), of
+/// `h W_hh^T + [0, 0, b_hn]` (`dg`) and the direct path `dh_t * z` to the previous state.
+#[inline(always)]
+unsafe fn gru_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruBackPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `3H` (dx, dg), `4H` (act), `H` (the rest).
+        unsafe {
+            let one = S::splat(1.0);
+            let dh = S::add(S::load(p.dh.add(j)), S::load(p.dout.add(j)));
+            let r = S::load(p.act.add(j));
+            let z = S::load(p.act.add(h_ + j));
+            let n = S::load(p.act.add(2 * h_ + j));
+            let hn = S::load(p.act.add(3 * h_ + j));
+            let d_n = S::mul(dh, S::sub(one, z));
+            let d_z = S::mul(dh, S::sub(S::load(p.hprev.add(j)), n));
+            S::store(p.direct.add(j), S::mul(dh, z));
+            let n_pre = S::mul(d_n, S::sub(one, S::mul(n, n)));
+            let d_hn = S::mul(n_pre, r);
+            let r_pre = S::mul(S::mul(n_pre, hn), S::mul(r, S::sub(one, r)));
+            let z_pre = S::mul(d_z, S::mul(z, S::sub(one, z)));
+            S::store(p.dx.add(j), r_pre);
+            S::store(p.dx.add(h_ + j), z_pre);
+            S::store(p.dx.add(2 * h_ + j), n_pre);
+            S::store(p.dg.add(j), r_pre);
+            S::store(p.dg.add(h_ + j), z_pre);
+            S::store(p.dg.add(2 * h_ + j), d_hn);
+        }
+        j += S::LANES;
+    }
+}
+
+struct RnnBackPtrs {
+    dh: *const f32,
+    dout: *const f32,
+    act: *const f32,
+    dx: *mut f32,
+    dg: *mut f32,
+}
+
+/// RNN backward on columns `j0..j1`: `da = dh_t * act'(h_t)`.
+#[inline(always)]
+unsafe fn rnn_back_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnBackPtrs) {
+    let mut j = j0;
+    while j < j1 {
+        // SAFETY: the caller's pointers cover `H` each.
+        unsafe {
+            let dh = S::add(S::load(p.dh.add(j)), S::load(p.dout.add(j)));
+            let a = S::load(p.act.add(j));
+            let da = if relu {
+                S::where_positive(a, dh)
+            } else {
+                S::mul(dh, S::sub(S::splat(1.0), S::mul(a, a)))
+            };
+            S::store(p.dx.add(j), da);
+            S::store(p.dg.add(j), da);
+        }
+        j += S::LANES;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The kernels against a plain f64 implementation of the same recurrences, on every
+    //! instruction set this CPU has, with and without padding, in both directions.
+    use super::*;
+
+    fn sig(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// A plain f64 forward: returns the packed output.
+    fn reference(kind: CellKind, dims: Dims, inp: &Inputs<'_>) -> Vec<f64> {
+        let Dims {
+            batch,
+            time,
+            hidden: h_,
+            ..
+        } = dims;
+        let gh = kind.gates() * h_;
+        let sr = kind.state_rows();
+        let mut out = vec![0.0f64; batch * (time + sr) * h_];
+        for b in 0..batch {
+            let mut h: Vec<f64> = inp.h0[b * h_..][..h_].iter().map(|&v| v as f64).collect();
+            let mut c: Vec<f64> = if kind.has_cell() {
+                inp.c0[b * h_..][..h_].iter().map(|&v| v as f64).collect()
+            } else {
+                vec![]
+            };
+            for s in 0..time {
+                let t = dims.step(s);
+                if t >= inp.lengths[b] {
+                    continue;
+                }
+                let x = &inp.xp[(b * time + t) * gh..][..gh];
+                let g: Vec<f64> = (0..gh)
+                    .map(|q| (0..h_).map(|k| inp.w_hh[q * h_ + k] as f64 * h[k]).sum())
+                    .collect();
+                let pre = |q: usize| x[q] as f64 + g[q];
+                let new_h: Vec<f64> = match kind {
+                    CellKind::Lstm => (0..h_)
+                        .map(|j| {
+                            let (i, f) = (sig(pre(j)), sig(pre(h_ + j)));
+                            let (gg, o) = (pre(2 * h_ + j).tanh(), sig(pre(3 * h_ + j)));
+                            c[j] = f * c[j] + i * gg;
+                            o * c[j].tanh()
+                        })
+                        .collect(),
+                    CellKind::Gru => (0..h_)
+                        .map(|j| {
+                            let r = sig(pre(j));
+                            let z = sig(pre(h_ + j));
+                            let hn = g[2 * h_ + j] + inp.b_hn[j] as f64;
+                            let n = (x[2 * h_ + j] as f64 + r * hn).tanh();
+                            (1.0 - z) * n + z * h[j]
+                        })
+                        .collect(),
+                    CellKind::RnnTanh => (0..h_).map(|j| pre(j).tanh()).collect(),
+                    CellKind::RnnRelu => (0..h_).map(|j| pre(j).max(0.0)).collect(),
+                };
+                h = new_h;
+                out[(b * (time + sr) + t) * h_..][..h_].copy_from_slice(&h);
+            }
+            out[(b * (time + sr) + time) * h_..][..h_].copy_from_slice(&h);
+            if kind.has_cell() {
+                out[(b * (time + sr) + time + 1) * h_..][..h_].copy_from_slice(&c);
+            }
+        }
+        out
+    }
+
+    struct Case {
+        kind: CellKind,
+        dims: Dims,
+        xp: Vec<f32>,
+        w_hh: Vec<f32>,
+        b_hn: Vec<f32>,
+        h0: Vec<f32>,
+        c0: Vec<f32>,
+        lengths: Vec<usize>,
+    }
+
+    impl Case {
+        fn new(kind: CellKind, dims: Dims, lengths: Vec<usize>, seed: u64) -> Case {
+            let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut rand = |n: usize, scale: f32| -> Vec<f32> {
+                (0..n)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+                    })
+                    .collect()
+            };
+            let (b, t, h) = (dims.batch, dims.time, dims.hidden);
+            let gh = kind.gates() * h;
+            Case {
+                kind,
+                dims,
+                xp: rand(b * t * gh, 1.5),
+                w_hh: rand(gh * h, 1.0 / (h as f32).sqrt()),
+                b_hn: rand(h, 0.3),
+                h0: rand(b * h, 0.5),
+                c0: rand(b * h, 0.5),
+                lengths,
+            }
+        }
+
+        fn inputs(&self) -> Inputs<'_> {
+            Inputs {
+                xp: &self.xp,
+                w_hh: &self.w_hh,
+                b_hn: &self.b_hn,
+                h0: &self.h0,
+                c0: &self.c0,
+                lengths: &self.lengths,
+            }
+        }
+
+        /// `sum(out * weights)` in f64 with the reference forward, for finite differences.
+        fn loss(&self, weights: &[f32]) -> f64 {
+            reference(self.kind, self.dims, &self.inputs())
+                .iter()
+                .zip(weights)
+                .map(|(o, w)| o * *w as f64)
+                .sum()
+        }
+    }
+
+    const KINDS: [CellKind; 4] = [CellKind::Lstm, CellKind::Gru, CellKind::RnnTanh, CellKind::RnnRelu];
+
+    fn cases() -> Vec<Case> {
+        let mut cases = Vec::new();
+        for (i, kind) in KINDS.into_iter().enumerate() {
+            for reverse in [false, true] {
+                // H = 19 exercises whole vectors plus a portable tail on every set.
+                let dims = Dims { batch: 5, time: 6, hidden: 19, reverse };
+                cases.push(Case::new(kind, dims, vec![6, 3, 0, 6, 1], 10 + i as u64));
+                let dims = Dims { batch: 11, time: 4, hidden: 32, reverse };
+                cases.push(Case::new(kind, dims, vec![4; 11], 20 + i as u64));
+            }
+        }
+        cases
+    }
+
+    #[test]
+    fn forward_matches_an_f64_reference_on_every_isa() {
+        for case in cases() {
+            let want = reference(case.kind, case.dims, &case.inputs());
+            for isa in Isa::supported() {
+                for train in [false, true] {
+                    let (got, saved) = forward(isa, case.kind, case.dims, &case.inputs(), train);
+                    assert_eq!(saved.is_some(), train);
+                    let worst = got
+                        .iter()
+                        .zip(&want)
+                        .map(|(g, w)| (*g as f64 - w).abs())
+                        .fold(0.0, f64::max);
+                    assert!(worst < 2e-5, "{:?} {:?} {isa:?}: {worst:e}", case.kind, case.dims);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn backward_matches_finite_differences_on_every_isa() {
+        for case in cases() {
+            let Dims { batch, time, hidden, .. } = case.dims;
+            let n_out = batch * (time + case.kind.state_rows()) * hidden;
+            let weights: Vec<f32> = (0..n_out).map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0).collect();
+            for isa in Isa::supported() {
+                let (_, saved) = forward(isa, case.kind, case.dims, &case.inputs(), true);
+                let saved = saved.expect("train run saves");
+                let grads = backward(isa, case.kind, case.dims, &case.inputs(), &saved, &weights);
+                // Central differences in f64 on a sample of every input.
+                let eps = 1e-3f32;
+                let check = |name: &str, analytic: &[f32], field: fn(&mut Case) -> &mut Vec<f32>| {
+                    let mut probe = Case::new(case.kind, case.dims, case.lengths.clone(), 0);
+                    probe.xp = case.xp.clone();
+                    probe.w_hh = case.w_hh.clone();
+                    probe.b_hn = case.b_hn.clone();
+                    probe.h0 = case.h0.clone();
+                    probe.c0 = case.c0.clone();
+                    let n = field(&mut probe).len();
+                    for idx in (0..n).step_by((n / 23).max(1)) {
+                        let orig = field(&mut probe)[idx];
+                        field(&mut probe)[idx] = orig + eps;
+                        let up = probe.loss(&weights);
+                        field(&mut probe)[idx] = orig - eps;
+                        let down = probe.loss(&weights);
+                        field(&mut probe)[idx] = orig;
+                        let numeric = (up - down) / (2.0 * eps as f64);
+                        let got = analytic[idx] as f64;
+                        assert!(
+                            (got - numeric).abs() < 2e-3 * (1.0 + numeric.abs()),
+                            "{:?} {:?} {isa:?} d{name}[{idx}]: {got} vs {numeric}",
+                            case.kind,
+                            case.dims
+                        );
+                    }
+                };
+                check("xp", &grads.xp, |c| &mut c.xp);
+                check("w_hh", &grads.w_hh, |c| &mut c.w_hh);
+                check("h0", &grads.h0, |c| &mut c.h0);
+                if case.kind.has_cell() {
+                    check("c0", &grads.c0, |c| &mut c.c0);
+                }
+                if case.kind == CellKind::Gru {
+                    check("b_hn", &grads.b_hn, |c| &mut c.b_hn);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_blocks_cover_the_batch_exactly() {
+        for batch in [1, 2, 3, 7, 32, 33] {
+            for macs in [1, 1 << 20] {
+                let blocks = row_blocks(batch, macs);
+                assert_eq!(blocks.first().map(|r| r.start), Some(0));
+                assert_eq!(blocks.last().map(|r| r.end), Some(batch));
+                assert!(blocks.windows(2).all(|w| w[0].end == w[1].start));
+                assert!(blocks.iter().all(|r| !r.is_empty()));
+            }
+        }
+        assert_eq!(row_blocks(64, 1).len(), 1, "tiny work stays on one thread");
+    }
+}

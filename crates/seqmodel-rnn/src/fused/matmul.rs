@@ -1,0 +1,313 @@
+//! The small per-step matrix product of the fused CPU kernels, `c = a x P`, against a weight
+//! matrix `P` packed once per call in column blocks that match the instruction set's register
+//! tile.
+//!
+//! Shapes: `a: [m, k]` (row stride `lda`), `P: [k, n]` packed, `c: [m, n_padded]` (row stride
+//! `ldc`). `m` is a handful of batch rows, so the tile is `MR` rows by `NV` vectors: the `k` loop
+//! keeps `MR * NV` accumulators in registers, loads `NV` vectors of `P` and broadcasts `MR`
+//! values of `a` per step.
+
+use super::simd::{Isa, Portable, Simd};
+
+/// A `[k, n]` matrix in column blocks of `width` columns: block `j` holds columns
+/// `j * width .. (j + 1) * width` of every row, row after row, zero past column `n`.
+#[derive(Debug, Clone)]
+pub(crate) struct PackedMatrix {
+    k: usize,
+    n: usize,
+    width: usize,
+    data: Vec<f32>,
+}
+
+impl PackedMatrix {
+    /// Pack `P[kk, j] = get(kk, j)` for `kk < k`, `j < n` in blocks of `width`.
+    fn pack(k: usize, n: usize, width: usize, get: impl Fn(usize, usize) -> f32) -> Self {
+        let blocks = n.div_ceil(width);
+        let mut data = vec![0.0; blocks * k * width];
+        for block in 0..blocks {
+            let base = block * k * width;
+            for kk in 0..k {
+                for w in 0..width {
+                    let j = block * width + w;
+                    if j < n {
+                        data[base + kk * width + w] = get(kk, j);
+                    }
+                }
+            }
+        }
+        Self { k, n, width, data }
+    }
+
+    /// `P = W^T` for a row-major `w: [n, k]` (PyTorch's `weight_hh` `[G*H, H]` gives the
+    /// forward product `h W_hh^T`).
+    pub fn transposed(w: &[f32], n: usize, k: usize, isa: Isa) -> Self {
+        debug_assert_eq!(w.len(), n * k);
+        Self::pack(k, n, tile_width(isa), |kk, j| w[j * k + kk])
+    }
+
+    /// `P = W` for a row-major `w: [k, n]` (`weight_hh` as `[G*H, H]` gives the backward
+    /// product `dgates W_hh`).
+    pub fn rows(w: &[f32], k: usize, n: usize, isa: Isa) -> Self {
+        debug_assert_eq!(w.len(), k * n);
+        Self::pack(k, n, tile_width(isa), |kk, j| w[kk * n + j])
+    }
+
+    /// Columns of `c` a product writes: `n` rounded up to whole blocks.
+    pub fn padded_n(&self) -> usize {
+        self.n.div_ceil(self.width) * self.width
+    }
+}
+
+/// Register tile per instruction set: (rows `MR`, vectors `NV`).
+const AVX512_TILE: (usize, usize) = (8, 2);
+const AVX2_TILE: (usize, usize) = (6, 2);
+const PORTABLE_TILE: (usize, usize) = (4, 4);
+
+/// Columns per packed block for `isa`: `NV * LANES`.
+pub(crate) fn tile_width(isa: Isa) -> usize {
+    match isa {
+        Isa::Avx512 => AVX512_TILE.1 * 16,
+        Isa::Avx2 => AVX2_TILE.1 * 8,
+        Isa::Portable => PORTABLE_TILE.1,
+    }
+}
+
+/// One `MR x (NV * LANES)` tile: `c[r, ..] = a[r, ..k] x block` for `r < MR`.
+///
+/// # Safety
+/// `a` valid for `MR` rows of `k` (stride `lda`), `block` for `k * NV * LANES`, `c` for `MR`
+/// rows of `NV * LANES` (stride `ldc`); `S` supported by the running code.
+#[inline(always)]
+unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    block: *const f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    unsafe {
+        let mut acc = [[S::splat(0.0); NV]; MR];
+        let width = NV * S::LANES;
+        for kk in 0..k {
+            let p = block.add(kk * width);
+            let mut w = [S::splat(0.0); NV];
+            for (v, w) in w.iter_mut().enumerate() {
+                *w = S::load(p.add(v * S::LANES));
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = S::splat(*a.add(r * lda + kk));
+                for v in 0..NV {
+                    acc[v] = S::mul_add(x, w[v], acc[v]);
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, acc) in acc.iter().enumerate() {
+                S::store(c.add(r * ldc + v * S::LANES), *acc);
+            }
+        }
+    }
+}
+
+/// `c[r, ..padded_n] = a[r, ..k] x P` for `r < m`, one `MR`-row tile at a time, then the
+/// remaining rows with a smaller tile.
+///
+/// # Safety
+/// `a`: `m` rows of `p.k` (stride `lda`); `c`: `m` rows of `p.padded_n()` (stride `ldc`);
+/// `p` packed for the instruction set of `S`; `S` supported by the running code.
+#[inline(always)]
+unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
+    m: usize,
+    a: *const f32,
+    lda: usize,
+    p: &PackedMatrix,
+    c: *mut f32,
+    ldc: usize,
+) {
+    debug_assert_eq!(p.width, NV * S::LANES);
+    let k = p.k;
+    let blocks = p.n.div_ceil(p.width);
+    for block in 0..blocks {
+        // SAFETY: the caller's bounds; `block < blocks` stays inside the packed data and `c`.
+        unsafe {
+            let panel = p.data.as_ptr().add(block * k * p.width);
+            let c = c.add(block * p.width);
+            let mut r = 0;
+            while r + MR <= m {
+                tile::<S, MR, NV>(k, a.add(r * lda), lda, panel, c.add(r * ldc), ldc);
+                r += MR;
+            }
+            let (a, c) = (a.add(r * lda), c.add(r * ldc));
+            match m - r {
+                0 => {}
+                1 => tile::<S, 1, NV>(k, a, lda, panel, c, ldc),
+                2 => tile::<S, 2, NV>(k, a, lda, panel, c, ldc),
+                3 => tile::<S, 3, NV>(k, a, lda, panel, c, ldc),
+                4 => tile::<S, 4, NV>(k, a, lda, panel, c, ldc),
+                5 => tile::<S, 5, NV>(k, a, lda, panel, c, ldc),
+                6 => tile::<S, 6, NV>(k, a, lda, panel, c, ldc),
+                _ => tile::<S, 7, NV>(k, a, lda, panel, c, ldc),
+            }
+        }
+    }
+}
+
+/// Entry point for kernels already running under `S`'s instruction set.
+pub(crate) trait TiledProduct: Simd {
+    /// `c[r, ..padded_n] = a[r, ..k] x P` for `r < m` (see [`product`]).
+    ///
+    /// # Safety
+    /// As [`product`].
+    unsafe fn product(
+        m: usize,
+        a: *const f32,
+        lda: usize,
+        p: &PackedMatrix,
+        c: *mut f32,
+        ldc: usize,
+    );
+}
+
+impl TiledProduct for Portable {
+    #[inline(always)]
+    unsafe fn product(
+        m: usize,
+        a: *const f32,
+        lda: usize,
+        p: &PackedMatrix,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        unsafe {
+            product::<Portable, { PORTABLE_TILE.0 }, { PORTABLE_TILE.1 }>(m, a, lda, p, c, ldc)
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl TiledProduct for super::simd::Avx2 {
+    #[inline(always)]
+    unsafe fn product(
+        m: usize,
+        a: *const f32,
+        lda: usize,
+        p: &PackedMatrix,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        unsafe { product::<Self, { AVX2_TILE.0 }, { AVX2_TILE.1 }>(m, a, lda, p, c, ldc) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl TiledProduct for super::simd::Avx512 {
+    #[inline(always)]
+    unsafe fn product(
+        m: usize,
+        a: *const f32,
+        lda: usize,
+        p: &PackedMatrix,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        unsafe { product::<Self, { AVX512_TILE.0 }, { AVX512_TILE.1 }>(m, a, lda, p, c, ldc) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f32], m: usize, k: usize, w: &[f32], n: usize) -> Vec<f32> {
+        // w: [n, k] (PyTorch layout), result a W^T: [m, n]
+        let mut c = vec![0.0f32; m * n];
+        for r in 0..m {
+            for j in 0..n {
+                let mut s = 0.0f64;
+                for kk in 0..k {
+                    s += a[r * k + kk] as f64 * w[j * k + kk] as f64;
+                }
+                c[r * n + j] = s as f32;
+            }
+        }
+        c
+    }
+
+    fn run(isa: Isa, m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
+        let ldc = p.padded_n();
+        match isa {
+            // SAFETY: buffers sized by the caller; ISA checked by `Isa::supported`.
+            Isa::Portable => unsafe {
+                <Portable as TiledProduct>::product(m, a.as_ptr(), k, p, c.as_mut_ptr(), ldc)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn go(m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
+                    let ldc = p.padded_n();
+                    unsafe {
+                        <super::super::simd::Avx2 as TiledProduct>::product(
+                            m,
+                            a.as_ptr(),
+                            k,
+                            p,
+                            c.as_mut_ptr(),
+                            ldc,
+                        )
+                    }
+                }
+                // SAFETY: supported, sized.
+                unsafe { go(m, k, p, a, c) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn go(m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
+                    let ldc = p.padded_n();
+                    unsafe {
+                        <super::super::simd::Avx512 as TiledProduct>::product(
+                            m,
+                            a.as_ptr(),
+                            k,
+                            p,
+                            c.as_mut_ptr(),
+                            ldc,
+                        )
+                    }
+                }
+                // SAFETY: supported, sized.
+                unsafe { go(m, k, p, a, c) }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("only portable is supported off x86-64"),
+        }
+    }
+
+    #[test]
+    fn every_isa_matches_a_naive_product_on_awkward_shapes() {
+        for isa in Isa::supported() {
+            for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (8, 16, 32), (9, 13, 33), (17, 40, 100)] {
+                let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0).collect();
+                let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0).collect();
+                let want = naive(&a, m, k, &w, n);
+                let p = PackedMatrix::transposed(&w, n, k, isa);
+                let mut c = vec![f32::NAN; m * p.padded_n()];
+                run(isa, m, k, &p, &a, &mut c);
+                for r in 0..m {
+                    for j in 0..n {
+                        let (got, want) = (c[r * p.padded_n() + j], want[r * n + j]);
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                            "{isa:?} m{m} k{k} n{n} [{r},{j}]: {got} vs {want}"
+                        );
+                    }
+                }
+                // The same matrix packed from rows: W^T given as [k, n] row-major.
+                let wt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect();
+                let q = PackedMatrix::rows(&wt, k, n, isa);
+                assert_eq!(p.data, q.data, "{isa:?}: both packings agree");
+            }
+        }
+    }
+}

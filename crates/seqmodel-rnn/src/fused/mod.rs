@@ -1,0 +1,207 @@
+//! The fused recurrence: the fast path behind [`crate::Lstm`], [`crate::Gru`] and
+//! [`crate::Rnn`].
+//!
+//! One call runs a whole layer direction: one large matmul projects the inputs of all time
+//! steps (through Burn, so its gradient is Burn's), then a fused op runs the recurrence —
+//! per step one small matmul and one vectorised pass of gate math, state updated in place,
+//! lengths and direction handled inside:
+//! - on **flex** (Burn's CPU backend), forward and a handwritten backward (backpropagation
+//!   through time over the saved gate activations), with AVX-512, AVX2 + FMA and portable
+//!   kernels chosen at run time ([`Isa`]) and the batch split across threads;
+//! - on **wgpu** (any CubeCL runtime, feature `wgpu`), a CubeCL kernel for the forward pass
+//!   (inference); training on wgpu takes the reference path.
+//!
+//! Every other backend, an LSTM with `proj_size`, a non-`f32` tensor, or
+//! [`Execution::Reference`] runs the reference path: [`crate::Cell::run`], the generic time
+//! loop over Burn tensor ops. Both paths give the same values (tested against each other and
+//! against PyTorch).
+
+#[cfg(feature = "flex")]
+pub(crate) mod cpu;
+#[cfg(feature = "wgpu")]
+mod cube;
+mod kind;
+#[cfg(feature = "flex")]
+mod flex;
+#[cfg(feature = "flex")]
+pub(crate) mod matmul;
+#[cfg(feature = "flex")]
+pub mod simd;
+
+use burn::config::Config;
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+use burn::tensor::{DType, Tensor};
+
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+use crate::cell::{CellState, Direction};
+
+#[cfg(feature = "flex")]
+pub use simd::{ISA_ENV, Isa};
+
+/// Which implementation of the recurrence a layer runs.
+///
+/// ```
+/// use burn::tensor::Device;
+/// use seqmodel_rnn::{Execution, LstmConfig};
+///
+/// // Force the reference path (generic Burn ops) for this layer:
+/// let lstm = LstmConfig::new(8, 16)
+///     .with_execution(Execution::Reference)
+///     .init(&Device::flex())?;
+/// assert_eq!(lstm.execution, Execution::Reference);
+/// # Ok::<(), seqmodel_rnn::Error>(())
+/// ```
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// The fused kernel where one exists for the device and the layer (flex; wgpu for
+    /// inference), else the reference path. The default.
+    Auto,
+    /// Always the reference path: the generic time loop over Burn tensor ops.
+    Reference,
+}
+
+pub use kind::CellKind;
+
+/// Where a fused kernel exists for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FusedBackend {
+    /// Flex, with or without autodiff.
+    #[cfg(feature = "flex")]
+    Flex,
+    /// A CubeCL device without autodiff (forward only).
+    #[cfg(feature = "wgpu")]
+    Cube,
+}
+
+/// The fused backend for `device`, if any.
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+fn fused_backend(device: &burn::tensor::Device) -> Option<FusedBackend> {
+    use burn::backend::DispatchDevice;
+    let autodiff = device.is_autodiff();
+    #[allow(unreachable_patterns)]
+    match device.clone().inner().as_dispatch() {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => Some(FusedBackend::Flex),
+        #[cfg(feature = "wgpu")]
+        DispatchDevice::Cube(_) if !autodiff => Some(FusedBackend::Cube),
+        _ => {
+            let _ = autodiff;
+            None
+        }
+    }
+}
+
+/// Whether a layer with `execution` on `device` runs the fused kernel (for an LSTM without
+/// projection, or any GRU or RNN, on `f32` inputs); training on a device counts.
+pub fn uses_fused_kernel(execution: Execution, device: &burn::tensor::Device) -> bool {
+    if execution == Execution::Reference {
+        return false;
+    }
+    #[cfg(any(feature = "flex", feature = "wgpu"))]
+    {
+        fused_backend(device).is_some()
+    }
+    #[cfg(not(any(feature = "flex", feature = "wgpu")))]
+    {
+        let _ = device;
+        false
+    }
+}
+
+/// One layer direction for the fused op, in PyTorch's parameter layout.
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+pub(crate) struct FusedCall<'a> {
+    pub kind: CellKind,
+    /// `weight_ih`: `[G*H, In]`.
+    pub weight_ih: Tensor<2>,
+    /// `weight_hh`: `[G*H, H]`.
+    pub weight_hh: Tensor<2>,
+    /// Added to every input projection: `[G*H]` (every bias outside the recurrence).
+    pub input_bias: Option<Tensor<1>>,
+    /// GRU: `b_hn`, the n part of `bias_hh`, `[H]`.
+    pub b_hn: Option<Tensor<1>>,
+    /// Per-sequence lengths (`None` = all full).
+    pub lengths: Option<&'a [usize]>,
+}
+
+/// Run `call` on `input: [batch, time, In]` from `initial` with the fused op, or `None` when
+/// no fused kernel applies (then the caller runs the reference path).
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+pub(crate) fn run(
+    call: FusedCall<'_>,
+    input: &Tensor<3>,
+    initial: &CellState,
+    direction: Direction,
+) -> Option<(Tensor<3>, CellState)> {
+    let device = input.device();
+    let backend = fused_backend(&device)?;
+    if input.dtype() != DType::F32 || call.weight_hh.dtype() != DType::F32 {
+        return None;
+    }
+    let [batch, time, features] = input.dims();
+    let [gh, hidden] = call.weight_hh.dims();
+    if gh != call.kind.gates() * hidden || initial.hidden.dims() != [batch, hidden] {
+        return None;
+    }
+    let lengths: Vec<usize> = match call.lengths {
+        Some(lengths) => lengths.iter().map(|&l| l.min(time)).collect(),
+        None => vec![time; batch],
+    };
+    // One matmul for the input projections of every step: [B*T, In] x [In, G*H].
+    let projected = input
+        .clone()
+        .reshape([batch * time, features])
+        .matmul(call.weight_ih.transpose());
+    let projected = match call.input_bias {
+        Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
+        None => projected,
+    };
+    let projected = projected.reshape([batch, time, gh]);
+    let h0 = initial.hidden.clone();
+    let c0 = match (&initial.cell, call.kind.has_cell()) {
+        (Some(c), true) => c.clone(),
+        _ => Tensor::zeros([batch, hidden], &device),
+    };
+    let b_hn = call
+        .b_hn
+        .unwrap_or_else(|| Tensor::zeros([hidden], &device));
+    let reverse = direction == Direction::Reverse;
+    let packed: Tensor<3> = match backend {
+        #[cfg(feature = "flex")]
+        FusedBackend::Flex => flex::recurrence(
+            projected,
+            call.weight_hh,
+            b_hn,
+            h0,
+            c0,
+            lengths,
+            call.kind,
+            reverse,
+        ),
+        #[cfg(feature = "wgpu")]
+        FusedBackend::Cube => cube::recurrence(
+            projected,
+            call.weight_hh,
+            b_hn,
+            h0,
+            c0,
+            lengths,
+            call.kind,
+            reverse,
+        ),
+    };
+    // [B, T + S, H]: the outputs, then h_n (and c_n).
+    let output = packed.clone().narrow(1, 0, time);
+    let hidden_n = packed.clone().narrow(1, time, 1).reshape([batch, hidden]);
+    let cell_n = call
+        .kind
+        .has_cell()
+        .then(|| packed.narrow(1, time + 1, 1).reshape([batch, hidden]));
+    Some((
+        output,
+        CellState {
+            hidden: hidden_n,
+            cell: cell_n,
+        },
+    ))
+}
