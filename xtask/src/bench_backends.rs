@@ -32,6 +32,14 @@ pub struct BenchBackendsArgs {
     /// Write every row as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Only these implementations: fused (seqmodel's default path), reference (seqmodel's
+    /// generic path), burn (Burn's built-in layers). Default: all three.
+    #[arg(long = "impl", value_delimiter = ',')]
+    pub impls: Vec<String>,
+    /// Also time PyTorch's CPU modules on the same cases, in this run, with this Python (one
+    /// that has torch, e.g. `~/.venvs/torch/bin/python`; runs `bench/torch_rnn.py`).
+    #[arg(long)]
+    pub torch: Option<String>,
 }
 
 /// Which recurrent layer a case runs.
@@ -131,7 +139,11 @@ struct Row {
 type Run = Box<dyn Fn() -> Result<(), String>>;
 
 /// Our layer for a case: a closure running one forward (or forward + backward).
-fn seqmodel_run(case: &Case, device: &Device) -> Result<Run, String> {
+fn seqmodel_run(
+    case: &Case,
+    device: &Device,
+    execution: seqmodel_rnn::Execution,
+) -> Result<Run, String> {
     let err = |e: seqmodel_rnn::Error| e.to_string();
     let device = match case.mode {
         Mode::Forward => device.clone(),
@@ -152,7 +164,7 @@ fn seqmodel_run(case: &Case, device: &Device) -> Result<Run, String> {
     };
     Ok(match case.layer {
         LayerKind::Lstm | LayerKind::BiLstm2 => {
-            let mut config = seqmodel_rnn::LstmConfig::new(i, h);
+            let mut config = seqmodel_rnn::LstmConfig::new(i, h).with_execution(execution);
             if case.layer == LayerKind::BiLstm2 {
                 config = config.with_num_layers(2).with_bidirectional(true);
             }
@@ -164,6 +176,7 @@ fn seqmodel_run(case: &Case, device: &Device) -> Result<Run, String> {
         }
         LayerKind::Gru => {
             let gru = seqmodel_rnn::GruConfig::new(i, h)
+                .with_execution(execution)
                 .init(&device)
                 .map_err(err)?;
             Box::new(move || {
@@ -173,6 +186,7 @@ fn seqmodel_run(case: &Case, device: &Device) -> Result<Run, String> {
         }
         LayerKind::RnnTanh => {
             let rnn = seqmodel_rnn::RnnConfig::new(i, h)
+                .with_execution(execution)
                 .init(&device)
                 .map_err(err)?;
             Box::new(move || {
@@ -241,22 +255,85 @@ fn time_runs(run: &Run, warmup: usize, runs: usize) -> Result<(f64, f64, f64), S
     Ok((times[times.len() / 2], times[0], times[times.len() - 1]))
 }
 
+/// The implementations a run can time.
+const IMPLS: [&str; 3] = ["fused", "reference", "burn"];
+
+/// PyTorch's medians from `bench/torch_rnn.py --json`: `(case, layer, mode)` -> ms.
+fn torch_times(python: &str, runs: usize) -> Result<Vec<(String, String, String, f64)>, String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bench/torch_rnn.py");
+    let out = std::env::temp_dir().join(format!("seqmodel-torch-{}.json", std::process::id()));
+    let status = std::process::Command::new(python)
+        .arg(&script)
+        .args(["--runs", &runs.to_string(), "--json"])
+        .arg(&out)
+        .status()
+        .map_err(|e| format!("--torch {python}: cannot run {}: {e}", script.display()))?;
+    if !status.success() {
+        return Err(format!(
+            "--torch {python}: {} failed ({status})",
+            script.display()
+        ));
+    }
+    let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(&out);
+    #[derive(serde::Deserialize)]
+    struct TorchRow {
+        case: String,
+        layer: String,
+        mode: String,
+        median_ms: f64,
+    }
+    let rows: Vec<TorchRow> =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.case, r.layer, r.mode, r.median_ms))
+        .collect())
+}
+
 /// Run the benchmark.
 pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     let (warmup, runs) = if args.quick { (1, 3) } else { (2, 11) };
+    for name in &args.impls {
+        if !IMPLS.contains(&name.as_str()) {
+            return Err(format!(
+                "--impl {name}: expected one of {}",
+                IMPLS.join(", ")
+            ));
+        }
+    }
+    let wanted = |name: &str| args.impls.is_empty() || args.impls.iter().any(|i| i == name);
+    let torch = match &args.torch {
+        Some(python) => torch_times(python, if args.quick { 5 } else { 15 })?,
+        None => Vec::new(),
+    };
+    #[cfg(target_arch = "x86_64")]
+    println!(
+        "fused CPU kernels: {} (cap with {}=portable|avx2|avx512); {} threads",
+        seqmodel_rnn::Isa::detect().as_str(),
+        seqmodel_rnn::ISA_ENV,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     let mut rows = Vec::new();
     println!(
-        "{:<4} {:<14} {:<8} {:<8} {:>12} {:>12} {:>9} {:>9} {:>9}",
+        "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
         "case",
         "layer",
         "device",
         "mode",
-        "seqmodel ms",
-        "builtin ms",
-        "speed-up",
-        "ours GF/s",
-        "burn GF/s"
+        "fused ms",
+        "ref ms",
+        "burn ms",
+        "torch ms",
+        "burn/fused",
+        "torch/fused",
+        "fused GF/s"
     );
+    let fmt_ms = |t: Option<(f64, f64, f64)>| t.map_or("-".to_string(), |t| format!("{:.2}", t.0));
+    let fmt_ratio = |a: Option<f64>, b: Option<(f64, f64, f64)>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}x", a / b.0),
+        _ => "-".to_string(),
+    };
     for backend in &args.backends {
         let backend: BackendName = backend.parse().map_err(|e| format!("--backend: {e}"))?;
         let device = backend.device().map_err(|e| e.to_string())?;
@@ -268,24 +345,45 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                 .layer
                 .forward_flops(case.batch, case.time, case.input, case.hidden)
                 * if case.mode == Mode::Train { 3.0 } else { 1.0 };
-            let ours = time_runs(&seqmodel_run(&case, &device)?, warmup, runs)?;
-            let builtin = time_runs(&builtin_run(&case, &device), warmup, runs)?;
+            let mut timed: Vec<(&str, Option<(f64, f64, f64)>)> = Vec::new();
+            for name in IMPLS {
+                let t = if !wanted(name) {
+                    None
+                } else {
+                    let run = match name {
+                        "fused" => seqmodel_run(&case, &device, seqmodel_rnn::Execution::Auto)?,
+                        "reference" => {
+                            seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
+                        }
+                        _ => builtin_run(&case, &device),
+                    };
+                    Some(time_runs(&run, warmup, runs)?)
+                };
+                timed.push((name, t));
+            }
+            let (fused, reference, burn) = (timed[0].1, timed[1].1, timed[2].1);
+            let torch_ms = torch
+                .iter()
+                .find(|(c, l, m, _)| {
+                    c == case.id && l == case.layer.name() && m == case.mode.name()
+                })
+                .map(|r| r.3);
             let gflops = |ms: f64| flops / (ms * 1e-3) / 1e9;
             println!(
-                "{:<4} {:<14} {:<8} {:<8} {:>12.2} {:>12.2} {:>8.2}x {:>9.1} {:>9.1}",
+                "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
                 case.id,
                 case.layer.name(),
                 backend.as_str(),
                 case.mode.name(),
-                ours.0,
-                builtin.0,
-                builtin.0 / ours.0,
-                gflops(ours.0),
-                gflops(builtin.0)
+                fmt_ms(fused),
+                fmt_ms(reference),
+                fmt_ms(burn),
+                torch_ms.map_or("-".to_string(), |t| format!("{t:.2}")),
+                fmt_ratio(burn.map(|b| b.0), fused),
+                fmt_ratio(torch_ms, fused),
+                fused.map_or("-".to_string(), |f| format!("{:.1}", gflops(f.0))),
             );
-            for (implementation, (median, min, max)) in
-                [("seqmodel", ours), ("burn-builtin", builtin)]
-            {
+            let mut push = |implementation: &str, median: f64, min: f64, max: f64| {
                 rows.push(Row {
                     case: case.id.to_string(),
                     layer: case.layer.name().to_string(),
@@ -297,6 +395,19 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                     max_ms: max,
                     gflops: gflops(median),
                 });
+            };
+            for (name, t) in &timed {
+                if let Some((median, min, max)) = t {
+                    let label = match *name {
+                        "fused" => "seqmodel-fused",
+                        "reference" => "seqmodel-reference",
+                        _ => "burn-builtin",
+                    };
+                    push(label, *median, *min, *max);
+                }
+            }
+            if let (Some(t), BackendName::Flex) = (torch_ms, backend) {
+                push("pytorch-cpu", t, t, t);
             }
         }
     }

@@ -37,11 +37,7 @@ pub struct Dims {
 
 impl Dims {
     fn step(&self, s: usize) -> usize {
-        if self.reverse {
-            self.time - 1 - s
-        } else {
-            s
-        }
+        if self.reverse { self.time - 1 - s } else { s }
     }
 }
 
@@ -114,7 +110,11 @@ fn row_blocks(batch: usize, macs_per_row: usize) -> Vec<Range<usize>> {
 }
 
 /// Split `buf` (rows of `per_row` values) along `blocks`; an empty `buf` gives empty slices.
-fn split_rows<'a>(buf: &'a mut [f32], per_row: usize, blocks: &[Range<usize>]) -> Vec<&'a mut [f32]> {
+fn split_rows<'a>(
+    buf: &'a mut [f32],
+    per_row: usize,
+    blocks: &[Range<usize>],
+) -> Vec<&'a mut [f32]> {
     let mut rest = buf;
     let mut out = Vec::with_capacity(blocks.len());
     for block in blocks {
@@ -186,7 +186,9 @@ pub fn forward(
             cell: cells.next().unwrap_or_default(),
         })
         .collect();
-    let run = |mut job: ForwardBlock<'_>| forward_block_isa(isa, kind, dims, inputs, &wt, train, &mut job);
+    let run = |mut job: ForwardBlock<'_>| {
+        forward_block_isa(isa, kind, dims, inputs, &wt, train, &mut job)
+    };
     if jobs.len() == 1 {
         jobs.into_iter().for_each(run);
     } else {
@@ -344,10 +346,9 @@ unsafe fn forward_block<S: TiledProduct>(
                             act,
                             cell,
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => lstm_span::<S>(h_, j0, j1, &p),
-                            Lanes::Scalar => lstm_span::<Portable>(h_, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        lstm_span::<S>(h_, 0, main, &p);
+                        lstm_span::<Portable>(h_, main, h_, &p);
                     }
                     CellKind::Gru => {
                         let p = GruPtrs {
@@ -358,10 +359,9 @@ unsafe fn forward_block<S: TiledProduct>(
                             out: out.as_mut_ptr(),
                             act,
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => gru_span::<S>(h_, j0, j1, &p),
-                            Lanes::Scalar => gru_span::<Portable>(h_, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        gru_span::<S>(h_, 0, main, &p);
+                        gru_span::<Portable>(h_, main, h_, &p);
                     }
                     CellKind::RnnTanh | CellKind::RnnRelu => {
                         let relu = kind == CellKind::RnnRelu;
@@ -372,10 +372,9 @@ unsafe fn forward_block<S: TiledProduct>(
                             out: out.as_mut_ptr(),
                             act,
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => rnn_span::<S>(relu, j0, j1, &p),
-                            Lanes::Scalar => rnn_span::<Portable>(relu, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        rnn_span::<S>(relu, 0, main, &p);
+                        rnn_span::<Portable>(relu, main, h_, &p);
                     }
                 }
             }
@@ -386,24 +385,6 @@ unsafe fn forward_block<S: TiledProduct>(
         if kind.has_cell() {
             job.out[r * out_row + (time + 1) * h_..][..h_].copy_from_slice(&c[r * h_..][..h_]);
         }
-    }
-}
-
-/// Whether a span of columns runs on full vectors or one lane at a time.
-enum Lanes {
-    Wide,
-    Scalar,
-}
-
-/// Call `f` for the whole vectors of `0..h` and then for the remaining columns.
-#[inline(always)]
-fn split_lanes<S: Simd>(h: usize, mut f: impl FnMut(Lanes, usize, usize)) {
-    let main = h / S::LANES * S::LANES;
-    if main > 0 {
-        f(Lanes::Wide, 0, main);
-    }
-    if main < h {
-        f(Lanes::Scalar, main, h);
     }
 }
 
@@ -424,11 +405,11 @@ unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
     while j < j1 {
         // SAFETY: the caller's pointers cover `4H` (x, g, act) and `H` (h, c, out, cell).
         unsafe {
-            let pre = |q: usize| S::add(S::load(p.x.add(q * h_ + j)), S::load(p.g.add(q * h_ + j)));
-            let i = S::sigmoid(pre(0));
-            let f = S::sigmoid(pre(1));
-            let g = S::tanh(pre(2));
-            let o = S::sigmoid(pre(3));
+            let (xs, gs) = (p.x.add(j), p.g.add(j));
+            let i = S::sigmoid(S::add(S::load(xs), S::load(gs)));
+            let f = S::sigmoid(S::add(S::load(xs.add(h_)), S::load(gs.add(h_))));
+            let g = S::tanh(S::add(S::load(xs.add(2 * h_)), S::load(gs.add(2 * h_))));
+            let o = S::sigmoid(S::add(S::load(xs.add(3 * h_)), S::load(gs.add(3 * h_))));
             let c = S::mul_add(f, S::load(p.c.add(j)), S::mul(i, g));
             let h = S::mul(o, S::tanh(c));
             S::store(p.c.add(j), c);
@@ -538,8 +519,16 @@ pub fn backward(
     } = dims;
     let gh = kind.gates() * hidden;
     check_inputs(kind, dims, inputs);
-    assert_eq!(d_out.len(), batch * (time + kind.state_rows()) * hidden, "d_out: [B, T+S, H]");
-    assert_eq!(saved.hprev.len(), batch * time * hidden, "saved by a train forward run");
+    assert_eq!(
+        d_out.len(),
+        batch * (time + kind.state_rows()) * hidden,
+        "d_out: [B, T+S, H]"
+    );
+    assert_eq!(
+        saved.hprev.len(),
+        batch * time * hidden,
+        "saved by a train forward run"
+    );
     let mut grads = Grads {
         xp: vec![0.0; batch * time * gh],
         w_hh: vec![0.0; gh * hidden],
@@ -749,10 +738,9 @@ unsafe fn backward_block<S: TiledProduct>(
                             dx: dx.as_mut_ptr(),
                             dg: dgr.as_mut_ptr(),
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => lstm_back_span::<S>(h_, j0, j1, &p),
-                            Lanes::Scalar => lstm_back_span::<Portable>(h_, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        lstm_back_span::<S>(h_, 0, main, &p);
+                        lstm_back_span::<Portable>(h_, main, h_, &p);
                     }
                     CellKind::Gru => {
                         let p = GruBackPtrs {
@@ -764,10 +752,9 @@ unsafe fn backward_block<S: TiledProduct>(
                             dg: dgr.as_mut_ptr(),
                             direct: direct[r * h_..].as_mut_ptr(),
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => gru_back_span::<S>(h_, j0, j1, &p),
-                            Lanes::Scalar => gru_back_span::<Portable>(h_, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        gru_back_span::<S>(h_, 0, main, &p);
+                        gru_back_span::<Portable>(h_, main, h_, &p);
                         job.d_gh[local * gh..][..gh].copy_from_slice(dgr);
                     }
                     CellKind::RnnTanh | CellKind::RnnRelu => {
@@ -779,10 +766,9 @@ unsafe fn backward_block<S: TiledProduct>(
                             dx: dx.as_mut_ptr(),
                             dg: dgr.as_mut_ptr(),
                         };
-                        split_lanes::<S>(h_, |lanes, j0, j1| match lanes {
-                            Lanes::Wide => rnn_back_span::<S>(relu, j0, j1, &p),
-                            Lanes::Scalar => rnn_back_span::<Portable>(relu, j0, j1, &p),
-                        });
+                        let main = h_ / S::LANES * S::LANES;
+                        rnn_back_span::<S>(relu, 0, main, &p);
+                        rnn_back_span::<Portable>(relu, main, h_, &p);
                     }
                 }
             }
@@ -835,7 +821,11 @@ unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackP
             let o = S::load(p.act.add(3 * h_ + j));
             let tc = S::tanh(S::load(p.cell.add(j)));
             let d_o = S::mul(dh, tc);
-            let dc = S::mul_add(S::mul(dh, o), S::sub(one, S::mul(tc, tc)), S::load(p.dc.add(j)));
+            let dc = S::mul_add(
+                S::mul(dh, o),
+                S::sub(one, S::mul(tc, tc)),
+                S::load(p.dc.add(j)),
+            );
             let d_i = S::mul(dc, g);
             let d_g = S::mul(dc, i);
             let d_f = S::mul(dc, S::load(p.cprev.add(j)));
@@ -1009,7 +999,9 @@ mod tests {
 
     impl Case {
         fn new(kind: CellKind, dims: Dims, lengths: Vec<usize>, seed: u64) -> Case {
-            let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut state = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let mut rand = |n: usize, scale: f32| -> Vec<f32> {
                 (0..n)
                     .map(|_| {
@@ -1053,16 +1045,31 @@ mod tests {
         }
     }
 
-    const KINDS: [CellKind; 4] = [CellKind::Lstm, CellKind::Gru, CellKind::RnnTanh, CellKind::RnnRelu];
+    const KINDS: [CellKind; 4] = [
+        CellKind::Lstm,
+        CellKind::Gru,
+        CellKind::RnnTanh,
+        CellKind::RnnRelu,
+    ];
 
     fn cases() -> Vec<Case> {
         let mut cases = Vec::new();
         for (i, kind) in KINDS.into_iter().enumerate() {
             for reverse in [false, true] {
                 // H = 19 exercises whole vectors plus a portable tail on every set.
-                let dims = Dims { batch: 5, time: 6, hidden: 19, reverse };
+                let dims = Dims {
+                    batch: 5,
+                    time: 6,
+                    hidden: 19,
+                    reverse,
+                };
                 cases.push(Case::new(kind, dims, vec![6, 3, 0, 6, 1], 10 + i as u64));
-                let dims = Dims { batch: 11, time: 4, hidden: 32, reverse };
+                let dims = Dims {
+                    batch: 11,
+                    time: 4,
+                    hidden: 32,
+                    reverse,
+                };
                 cases.push(Case::new(kind, dims, vec![4; 11], 20 + i as u64));
             }
         }
@@ -1082,7 +1089,12 @@ mod tests {
                         .zip(&want)
                         .map(|(g, w)| (*g as f64 - w).abs())
                         .fold(0.0, f64::max);
-                    assert!(worst < 2e-5, "{:?} {:?} {isa:?}: {worst:e}", case.kind, case.dims);
+                    assert!(
+                        worst < 2e-5,
+                        "{:?} {:?} {isa:?}: {worst:e}",
+                        case.kind,
+                        case.dims
+                    );
                 }
             }
         }
@@ -1091,40 +1103,48 @@ mod tests {
     #[test]
     fn backward_matches_finite_differences_on_every_isa() {
         for case in cases() {
-            let Dims { batch, time, hidden, .. } = case.dims;
+            let Dims {
+                batch,
+                time,
+                hidden,
+                ..
+            } = case.dims;
             let n_out = batch * (time + case.kind.state_rows()) * hidden;
-            let weights: Vec<f32> = (0..n_out).map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0).collect();
+            let weights: Vec<f32> = (0..n_out)
+                .map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0)
+                .collect();
             for isa in Isa::supported() {
                 let (_, saved) = forward(isa, case.kind, case.dims, &case.inputs(), true);
                 let saved = saved.expect("train run saves");
                 let grads = backward(isa, case.kind, case.dims, &case.inputs(), &saved, &weights);
                 // Central differences in f64 on a sample of every input.
                 let eps = 1e-3f32;
-                let check = |name: &str, analytic: &[f32], field: fn(&mut Case) -> &mut Vec<f32>| {
-                    let mut probe = Case::new(case.kind, case.dims, case.lengths.clone(), 0);
-                    probe.xp = case.xp.clone();
-                    probe.w_hh = case.w_hh.clone();
-                    probe.b_hn = case.b_hn.clone();
-                    probe.h0 = case.h0.clone();
-                    probe.c0 = case.c0.clone();
-                    let n = field(&mut probe).len();
-                    for idx in (0..n).step_by((n / 23).max(1)) {
-                        let orig = field(&mut probe)[idx];
-                        field(&mut probe)[idx] = orig + eps;
-                        let up = probe.loss(&weights);
-                        field(&mut probe)[idx] = orig - eps;
-                        let down = probe.loss(&weights);
-                        field(&mut probe)[idx] = orig;
-                        let numeric = (up - down) / (2.0 * eps as f64);
-                        let got = analytic[idx] as f64;
-                        assert!(
-                            (got - numeric).abs() < 2e-3 * (1.0 + numeric.abs()),
-                            "{:?} {:?} {isa:?} d{name}[{idx}]: {got} vs {numeric}",
-                            case.kind,
-                            case.dims
-                        );
-                    }
-                };
+                let check =
+                    |name: &str, analytic: &[f32], field: fn(&mut Case) -> &mut Vec<f32>| {
+                        let mut probe = Case::new(case.kind, case.dims, case.lengths.clone(), 0);
+                        probe.xp = case.xp.clone();
+                        probe.w_hh = case.w_hh.clone();
+                        probe.b_hn = case.b_hn.clone();
+                        probe.h0 = case.h0.clone();
+                        probe.c0 = case.c0.clone();
+                        let n = field(&mut probe).len();
+                        for idx in (0..n).step_by((n / 23).max(1)) {
+                            let orig = field(&mut probe)[idx];
+                            field(&mut probe)[idx] = orig + eps;
+                            let up = probe.loss(&weights);
+                            field(&mut probe)[idx] = orig - eps;
+                            let down = probe.loss(&weights);
+                            field(&mut probe)[idx] = orig;
+                            let numeric = (up - down) / (2.0 * eps as f64);
+                            let got = analytic[idx] as f64;
+                            assert!(
+                                (got - numeric).abs() < 2e-3 * (1.0 + numeric.abs()),
+                                "{:?} {:?} {isa:?} d{name}[{idx}]: {got} vs {numeric}",
+                                case.kind,
+                                case.dims
+                            );
+                        }
+                    };
                 check("xp", &grads.xp, |c| &mut c.xp);
                 check("w_hh", &grads.w_hh, |c| &mut c.w_hh);
                 check("h0", &grads.h0, |c| &mut c.h0);
