@@ -240,8 +240,11 @@ fn builtin_run(case: &Case, device: &Device) -> Run {
     }
 }
 
+/// Median, min and max wall time of a run in milliseconds.
+type Timing = (f64, f64, f64);
+
 /// Median, min and max wall time in milliseconds.
-fn time_runs(run: &Run, warmup: usize, runs: usize) -> Result<(f64, f64, f64), String> {
+fn time_runs(run: &Run, warmup: usize, runs: usize) -> Result<Timing, String> {
     for _ in 0..warmup {
         run()?;
     }
@@ -329,8 +332,8 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         "torch/fused",
         "fused GF/s"
     );
-    let fmt_ms = |t: Option<(f64, f64, f64)>| t.map_or("-".to_string(), |t| format!("{:.2}", t.0));
-    let fmt_ratio = |a: Option<f64>, b: Option<(f64, f64, f64)>| match (a, b) {
+    let fmt_ms = |t: Option<Timing>| t.map_or("-".to_string(), |t| format!("{:.2}", t.0));
+    let fmt_ratio = |a: Option<f64>, b: Option<Timing>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}x", a / b.0),
         _ => "-".to_string(),
     };
@@ -345,7 +348,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                 .layer
                 .forward_flops(case.batch, case.time, case.input, case.hidden)
                 * if case.mode == Mode::Train { 3.0 } else { 1.0 };
-            let mut timed: Vec<(&str, Option<(f64, f64, f64)>)> = Vec::new();
+            let mut timed: Vec<(&str, Option<Timing>)> = Vec::new();
             for name in IMPLS {
                 let t = if !wanted(name) {
                     None

@@ -152,7 +152,13 @@ pub(crate) fn forward_layers<C: Cell>(
     };
     // Host lengths for the fused kernel (checked by `padding_mask` above: 0..=time).
     let host_lengths: Option<Vec<usize>> = match (&padding, lengths) {
-        (Some(_), Some(lengths)) => Some(lengths.to_vec().iter().map(|&l| l.max(0) as usize).collect()),
+        (Some(_), Some(lengths)) => Some(
+            lengths
+                .to_vec()
+                .iter()
+                .map(|&l| l.max(0) as usize)
+                .collect(),
+        ),
         _ => None,
     };
     let fused = crate::fused::uses_fused_kernel(spec.execution, &input.device());

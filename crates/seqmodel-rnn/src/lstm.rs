@@ -6,7 +6,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{Execution, Error, LstmCell, NamedParam, SequenceLengths, StateDict};
+use crate::{Error, Execution, LstmCell, NamedParam, SequenceLengths, StateDict};
 
 /// Configuration of an [`Lstm`] (PyTorch's `nn.LSTM` arguments, always `batch_first`).
 #[derive(Config, Debug)]

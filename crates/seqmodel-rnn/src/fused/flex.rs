@@ -22,11 +22,13 @@ use super::simd::Isa;
 /// The fused recurrence (see [`super::cpu`] for the layouts).
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedRecurrence: Backend {
-    /// `xp: [B, T, G*H]`, `w_hh: [G*H, H]`, `b_hn: [H]`, `h0, c0: [B, H]` ->
-    /// `[B, T + S, H]`.
+    /// `x: [B, T, In]`, `w_ih: [G*H, In]`, `bias: [G*H]`, `w_hh: [G*H, H]`, `b_hn: [H]`,
+    /// `h0, c0: [B, H]` -> `[B, T + S, H]`.
     #[allow(clippy::too_many_arguments)]
     fn fused_recurrence(
-        xp: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         w_hh: FloatTensor<Self>,
         b_hn: FloatTensor<Self>,
         h0: FloatTensor<Self>,
@@ -40,7 +42,9 @@ pub trait FusedRecurrence: Backend {
 /// Run the fused op on flex tensors (with or without autodiff).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn recurrence(
-    xp: Tensor<3>,
+    x: Tensor<3>,
+    w_ih: Tensor<2>,
+    bias: Tensor<1>,
     w_hh: Tensor<2>,
     b_hn: Tensor<1>,
     h0: Tensor<2>,
@@ -50,7 +54,9 @@ pub(super) fn recurrence(
     reverse: bool,
 ) -> Tensor<3> {
     let out = <Dispatch as FusedRecurrence>::fused_recurrence(
-        xp.into_dispatch(),
+        x.into_dispatch(),
+        w_ih.into_dispatch(),
+        bias.into_dispatch(),
         w_hh.into_dispatch(),
         b_hn.into_dispatch(),
         h0.into_dispatch(),
@@ -97,7 +103,9 @@ fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
 /// Everything the forward and backward passes need, read from flex tensors.
 #[derive(Debug)]
 struct Call {
-    xp: F32BufferDebug,
+    x: F32BufferDebug,
+    w_ih: F32BufferDebug,
+    bias: F32BufferDebug,
     w_hh: F32BufferDebug,
     b_hn: F32BufferDebug,
     h0: F32BufferDebug,
@@ -119,7 +127,9 @@ impl std::fmt::Debug for F32BufferDebug {
 impl Call {
     #[allow(clippy::too_many_arguments)]
     fn new(
-        xp: FlexTensor,
+        x: FlexTensor,
+        w_ih: FlexTensor,
+        bias: FlexTensor,
         w_hh: FlexTensor,
         b_hn: FlexTensor,
         h0: FlexTensor,
@@ -128,14 +138,16 @@ impl Call {
         kind: CellKind,
         reverse: bool,
     ) -> Self {
-        let xp = F32Buffer::new(xp);
-        let [batch, time, _] = xp.dims()[..] else {
-            panic!("fused recurrence: xp must be [B, T, G*H], got {:?}", xp.dims());
+        let x = F32Buffer::new(x);
+        let [batch, time, input] = x.dims()[..] else {
+            panic!("fused recurrence: x must be [B, T, In], got {:?}", x.dims());
         };
         let w_hh = F32Buffer::new(w_hh);
         let hidden = w_hh.dims()[1];
         Self {
-            xp: F32BufferDebug(xp),
+            x: F32BufferDebug(x),
+            w_ih: F32BufferDebug(F32Buffer::new(w_ih)),
+            bias: F32BufferDebug(F32Buffer::new(bias)),
             w_hh: F32BufferDebug(w_hh),
             b_hn: F32BufferDebug(F32Buffer::new(b_hn)),
             h0: F32BufferDebug(F32Buffer::new(h0)),
@@ -146,6 +158,7 @@ impl Call {
                 batch,
                 time,
                 hidden,
+                input,
                 reverse,
             },
         }
@@ -153,7 +166,9 @@ impl Call {
 
     fn inputs(&self) -> Inputs<'_> {
         Inputs {
-            xp: self.xp.0.slice(),
+            x: self.x.0.slice(),
+            w_ih: self.w_ih.0.slice(),
+            bias: self.bias.0.slice(),
             w_hh: self.w_hh.0.slice(),
             b_hn: self.b_hn.0.slice(),
             h0: self.h0.0.slice(),
@@ -180,7 +195,9 @@ impl Call {
 
 impl FusedRecurrence for Flex {
     fn fused_recurrence(
-        xp: FlexTensor,
+        x: FlexTensor,
+        w_ih: FlexTensor,
+        bias: FlexTensor,
         w_hh: FlexTensor,
         b_hn: FlexTensor,
         h0: FlexTensor,
@@ -189,7 +206,7 @@ impl FusedRecurrence for Flex {
         kind: CellKind,
         reverse: bool,
     ) -> FlexTensor {
-        Call::new(xp, w_hh, b_hn, h0, c0, lengths, kind, reverse)
+        Call::new(x, w_ih, bias, w_hh, b_hn, h0, c0, lengths, kind, reverse)
             .forward(false)
             .0
     }
@@ -203,10 +220,10 @@ struct RecurrenceBackward;
 #[derive(Debug, Clone)]
 struct BackwardState(Arc<(Call, Saved)>);
 
-impl Backward<Flex, 5> for RecurrenceBackward {
+impl Backward<Flex, 7> for RecurrenceBackward {
     type State = BackwardState;
 
-    fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 7>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad_out: FlexTensor = grads.consume::<Flex>(&ops.node);
         let (call, saved) = &*ops.state.0;
         let d_out = F32Buffer::new(grad_out);
@@ -219,16 +236,18 @@ impl Backward<Flex, 5> for RecurrenceBackward {
             d_out.slice(),
         );
         let shapes = [
-            call.xp.0.dims(),
+            call.x.0.dims(),
+            call.w_ih.0.dims(),
+            call.bias.0.dims(),
             call.w_hh.0.dims(),
             call.b_hn.0.dims(),
             call.h0.0.dims(),
             call.c0.0.dims(),
         ];
-        let values = [g.xp, g.w_hh, g.b_hn, g.h0, g.c0];
-        for ((parent, values), shape) in ops.parents.iter().zip(values).zip(shapes) {
+        let values = [g.x, g.w_ih, g.bias, g.w_hh, g.b_hn, g.h0, g.c0];
+        for ((parent, values), shape) in ops.parents.iter().zip(values).zip(&shapes) {
             if let Some(node) = parent {
-                grads.register::<Flex>(node.id, flex_tensor(values, &shape));
+                grads.register::<Flex>(node.id, flex_tensor(values, shape));
             }
         }
     }
@@ -236,7 +255,9 @@ impl Backward<Flex, 5> for RecurrenceBackward {
 
 impl<C: CheckpointStrategy> FusedRecurrence for Autodiff<Flex, C> {
     fn fused_recurrence(
-        xp: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         w_hh: FloatTensor<Self>,
         b_hn: FloatTensor<Self>,
         h0: FloatTensor<Self>,
@@ -245,14 +266,17 @@ impl<C: CheckpointStrategy> FusedRecurrence for Autodiff<Flex, C> {
         kind: CellKind,
         reverse: bool,
     ) -> FloatTensor<Self> {
-        let (xp, xp_node) = xp.into_parts();
+        let (x, x_node) = x.into_parts();
+        let (w_ih, wi_node) = w_ih.into_parts();
+        let (bias, bias_node) = bias.into_parts();
         let (w_hh, w_node) = w_hh.into_parts();
         let (b_hn, b_node) = b_hn.into_parts();
         let (h0, h_node) = h0.into_parts();
         let (c0, c_node) = c0.into_parts();
-        let call = Call::new(xp, w_hh, b_hn, h0, c0, lengths, kind, reverse);
+        let call = Call::new(x, w_ih, bias, w_hh, b_hn, h0, c0, lengths, kind, reverse);
+        let nodes = [x_node, wi_node, bias_node, w_node, b_node, h_node, c_node];
         match RecurrenceBackward
-            .prepare::<C>([xp_node, w_node, b_node, h_node, c_node])
+            .prepare::<C>(nodes)
             .compute_bound()
             .stateful()
         {

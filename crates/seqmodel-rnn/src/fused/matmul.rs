@@ -2,7 +2,7 @@
 //! matrix `P` packed once per call in column blocks that match the instruction set's register
 //! tile.
 //!
-//! Shapes: `a: [m, k]` (row stride `lda`), `P: [k, n]` packed, `c: [m, n_padded]` (row stride
+//! Shapes: `a: [m, k]` (any strides: rows are packed per tile), `P: [k, n]` packed, `c: [m, n_padded]` (row stride
 //! `ldc`). `m` is a handful of batch rows, so the tile is `MR` rows by `NV` vectors: the `k` loop
 //! keeps `MR * NV` accumulators in registers, loads `NV` vectors of `P` and broadcasts `MR`
 //! values of `a` per step.
@@ -52,11 +52,19 @@ impl PackedMatrix {
         Self::pack(k, n, tile_width(isa), |kk, j| w[kk * n + j])
     }
 
+    /// Depth `k` (rows of `P`).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     /// Columns of `c` a product writes: `n` rounded up to whole blocks.
     pub fn padded_n(&self) -> usize {
         self.n.div_ceil(self.width) * self.width
     }
 }
+
+/// Depth of one pass over the packed operands (see `product`).
+const KC: usize = 128;
 
 /// Register tile per instruction set: (rows `MR`, vectors `NV`).
 const AVX512_TILE: (usize, usize) = (8, 2);
@@ -72,31 +80,40 @@ pub(crate) fn tile_width(isa: Isa) -> usize {
     }
 }
 
-/// One `MR x (NV * LANES)` tile: `c[r, ..] = a[r, ..k] x block` for `r < MR`.
+/// One `MR x (NV * LANES)` tile: `c[r, ..] = a[r, ..k] x block` for `r < MR`, with `a` packed
+/// k-major (`ap[kk * MR + r] = a[r, kk]`) so the broadcasts of one `kk` are adjacent.
 ///
 /// # Safety
-/// `a` valid for `MR` rows of `k` (stride `lda`), `block` for `k * NV * LANES`, `c` for `MR`
-/// rows of `NV * LANES` (stride `ldc`); `S` supported by the running code.
+/// `ap` valid for `k * MR` values, `block` for `k * NV * LANES`, `c` for `MR` rows of
+/// `NV * LANES` (stride `ldc`); `S` supported by the running code.
 #[inline(always)]
 unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     k: usize,
-    a: *const f32,
-    lda: usize,
+    ap: *const f32,
     block: *const f32,
     c: *mut f32,
     ldc: usize,
+    accumulate: bool,
 ) {
     unsafe {
         let mut acc = [[S::splat(0.0); NV]; MR];
+        if accumulate {
+            for (r, acc) in acc.iter_mut().enumerate() {
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    *acc = S::load(c.add(r * ldc + v * S::LANES));
+                }
+            }
+        }
         let width = NV * S::LANES;
         for kk in 0..k {
             let p = block.add(kk * width);
+            let a = ap.add(kk * MR);
             let mut w = [S::splat(0.0); NV];
             for (v, w) in w.iter_mut().enumerate() {
                 *w = S::load(p.add(v * S::LANES));
             }
             for (r, acc) in acc.iter_mut().enumerate() {
-                let x = S::splat(*a.add(r * lda + kk));
+                let x = S::splat(*a.add(r));
                 for v in 0..NV {
                     acc[v] = S::mul_add(x, w[v], acc[v]);
                 }
@@ -110,45 +127,82 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     }
 }
 
-/// `c[r, ..padded_n] = a[r, ..k] x P` for `r < m`, one `MR`-row tile at a time, then the
-/// remaining rows with a smaller tile.
+/// Copy `rows` rows of `a` (element `(r, kk)` at `a[r * rs + kk * cs]`) k-major into `ap`
+/// (`ap[kk * rows + r]`).
 ///
 /// # Safety
-/// `a`: `m` rows of `p.k` (stride `lda`); `c`: `m` rows of `p.padded_n()` (stride `ldc`);
+/// `a` valid for every `(r, kk)` with `r < rows`, `kk < k`; `ap` for `k * rows` values.
+#[inline(always)]
+unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usize, ap: *mut f32) {
+    unsafe {
+        for kk in 0..k {
+            for r in 0..rows {
+                *ap.add(kk * rows + r) = *a.add(r * rs + kk * cs);
+            }
+        }
+    }
+}
+
+/// `c[r, ..padded_n] = a[r, ..k] x P` for `r < m`: rows in tiles of `MR` (the last one
+/// smaller), each tile's rows packed k-major into `scratch` once, then multiplied with every
+/// column block.
+///
+/// # Safety
+/// `a`: `m x p.k`, element `(r, kk)` at `a[r * lda.0 + kk * lda.1]`; `c`: `m` rows of
+/// `p.padded_n()` (stride `ldc`);
 /// `p` packed for the instruction set of `S`; `S` supported by the running code.
 #[inline(always)]
 unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     m: usize,
     a: *const f32,
-    lda: usize,
+    lda: (usize, usize),
     p: &PackedMatrix,
     c: *mut f32,
     ldc: usize,
+    scratch: &mut Vec<f32>,
 ) {
     debug_assert_eq!(p.width, NV * S::LANES);
     let k = p.k;
     let blocks = p.n.div_ceil(p.width);
-    for block in 0..blocks {
-        // SAFETY: the caller's bounds; `block < blocks` stays inside the packed data and `c`.
-        unsafe {
-            let panel = p.data.as_ptr().add(block * k * p.width);
-            let c = c.add(block * p.width);
-            let mut r = 0;
-            while r + MR <= m {
-                tile::<S, MR, NV>(k, a.add(r * lda), lda, panel, c.add(r * ldc), ldc);
-                r += MR;
+    scratch.resize(m.next_multiple_of(MR) * k, 0.0);
+    let ap = scratch.as_mut_ptr();
+    // SAFETY: the caller's bounds; tiles stay inside `a`, `c`, the packed data and `scratch`.
+    unsafe {
+        let mut r = 0;
+        while r < m {
+            let rows = MR.min(m - r);
+            pack_rows(k, a.add(r * lda.0), lda, rows, ap.add(r * k));
+            r += rows;
+        }
+        // k in chunks of KC: a chunk of one column block (KC x width) and of the packed rows
+        // (m x KC) stay in L1 while every row tile passes over them.
+        let mut k0 = 0;
+        while k0 < k {
+            let kc = KC.min(k - k0);
+            let acc = k0 > 0;
+            for block in 0..blocks {
+                let panel = p.data.as_ptr().add(block * k * p.width + k0 * p.width);
+                let c = c.add(block * p.width);
+                let mut r = 0;
+                while r + MR <= m {
+                    let ap = ap.add(r * k + k0 * MR);
+                    tile::<S, MR, NV>(kc, ap, panel, c.add(r * ldc), ldc, acc);
+                    r += MR;
+                }
+                let rows = m - r;
+                let (ap, c) = (ap.add(r * k + k0 * rows), c.add(r * ldc));
+                match rows {
+                    0 => {}
+                    1 => tile::<S, 1, NV>(kc, ap, panel, c, ldc, acc),
+                    2 => tile::<S, 2, NV>(kc, ap, panel, c, ldc, acc),
+                    3 => tile::<S, 3, NV>(kc, ap, panel, c, ldc, acc),
+                    4 => tile::<S, 4, NV>(kc, ap, panel, c, ldc, acc),
+                    5 => tile::<S, 5, NV>(kc, ap, panel, c, ldc, acc),
+                    6 => tile::<S, 6, NV>(kc, ap, panel, c, ldc, acc),
+                    _ => tile::<S, 7, NV>(kc, ap, panel, c, ldc, acc),
+                }
             }
-            let (a, c) = (a.add(r * lda), c.add(r * ldc));
-            match m - r {
-                0 => {}
-                1 => tile::<S, 1, NV>(k, a, lda, panel, c, ldc),
-                2 => tile::<S, 2, NV>(k, a, lda, panel, c, ldc),
-                3 => tile::<S, 3, NV>(k, a, lda, panel, c, ldc),
-                4 => tile::<S, 4, NV>(k, a, lda, panel, c, ldc),
-                5 => tile::<S, 5, NV>(k, a, lda, panel, c, ldc),
-                6 => tile::<S, 6, NV>(k, a, lda, panel, c, ldc),
-                _ => tile::<S, 7, NV>(k, a, lda, panel, c, ldc),
-            }
+            k0 += kc;
         }
     }
 }
@@ -162,10 +216,11 @@ pub(crate) trait TiledProduct: Simd {
     unsafe fn product(
         m: usize,
         a: *const f32,
-        lda: usize,
+        lda: (usize, usize),
         p: &PackedMatrix,
         c: *mut f32,
         ldc: usize,
+        scratch: &mut Vec<f32>,
     );
 }
 
@@ -174,13 +229,16 @@ impl TiledProduct for Portable {
     unsafe fn product(
         m: usize,
         a: *const f32,
-        lda: usize,
+        lda: (usize, usize),
         p: &PackedMatrix,
         c: *mut f32,
         ldc: usize,
+        scratch: &mut Vec<f32>,
     ) {
         unsafe {
-            product::<Portable, { PORTABLE_TILE.0 }, { PORTABLE_TILE.1 }>(m, a, lda, p, c, ldc)
+            product::<Portable, { PORTABLE_TILE.0 }, { PORTABLE_TILE.1 }>(
+                m, a, lda, p, c, ldc, scratch,
+            )
         }
     }
 }
@@ -191,12 +249,13 @@ impl TiledProduct for super::simd::Avx2 {
     unsafe fn product(
         m: usize,
         a: *const f32,
-        lda: usize,
+        lda: (usize, usize),
         p: &PackedMatrix,
         c: *mut f32,
         ldc: usize,
+        scratch: &mut Vec<f32>,
     ) {
-        unsafe { product::<Self, { AVX2_TILE.0 }, { AVX2_TILE.1 }>(m, a, lda, p, c, ldc) }
+        unsafe { product::<Self, { AVX2_TILE.0 }, { AVX2_TILE.1 }>(m, a, lda, p, c, ldc, scratch) }
     }
 }
 
@@ -206,12 +265,15 @@ impl TiledProduct for super::simd::Avx512 {
     unsafe fn product(
         m: usize,
         a: *const f32,
-        lda: usize,
+        lda: (usize, usize),
         p: &PackedMatrix,
         c: *mut f32,
         ldc: usize,
+        scratch: &mut Vec<f32>,
     ) {
-        unsafe { product::<Self, { AVX512_TILE.0 }, { AVX512_TILE.1 }>(m, a, lda, p, c, ldc) }
+        unsafe {
+            product::<Self, { AVX512_TILE.0 }, { AVX512_TILE.1 }>(m, a, lda, p, c, ldc, scratch)
+        }
     }
 }
 
@@ -239,7 +301,15 @@ mod tests {
         match isa {
             // SAFETY: buffers sized by the caller; ISA checked by `Isa::supported`.
             Isa::Portable => unsafe {
-                <Portable as TiledProduct>::product(m, a.as_ptr(), k, p, c.as_mut_ptr(), ldc)
+                <Portable as TiledProduct>::product(
+                    m,
+                    a.as_ptr(),
+                    (k, 1),
+                    p,
+                    c.as_mut_ptr(),
+                    ldc,
+                    &mut Vec::new(),
+                )
             },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => {
@@ -250,10 +320,11 @@ mod tests {
                         <super::super::simd::Avx2 as TiledProduct>::product(
                             m,
                             a.as_ptr(),
-                            k,
+                            (k, 1),
                             p,
                             c.as_mut_ptr(),
                             ldc,
+                            &mut Vec::new(),
                         )
                     }
                 }
@@ -269,10 +340,11 @@ mod tests {
                         <super::super::simd::Avx512 as TiledProduct>::product(
                             m,
                             a.as_ptr(),
-                            k,
+                            (k, 1),
                             p,
                             c.as_mut_ptr(),
                             ldc,
+                            &mut Vec::new(),
                         )
                     }
                 }
@@ -287,9 +359,19 @@ mod tests {
     #[test]
     fn every_isa_matches_a_naive_product_on_awkward_shapes() {
         for isa in Isa::supported() {
-            for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (8, 16, 32), (9, 13, 33), (17, 40, 100)] {
-                let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0).collect();
-                let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0).collect();
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (3, 5, 7),
+                (8, 16, 32),
+                (9, 13, 33),
+                (17, 40, 100),
+            ] {
+                let a: Vec<f32> = (0..m * k)
+                    .map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0)
+                    .collect();
+                let w: Vec<f32> = (0..n * k)
+                    .map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0)
+                    .collect();
                 let want = naive(&a, m, k, &w, n);
                 let p = PackedMatrix::transposed(&w, n, k, isa);
                 let mut c = vec![f32::NAN; m * p.padded_n()];

@@ -2,7 +2,7 @@
 //! [`crate::Rnn`].
 //!
 //! One call runs a whole layer direction: one large matmul projects the inputs of all time
-//! steps (through Burn, so its gradient is Burn's), then a fused op runs the recurrence —
+//! steps, then the recurrence runs —
 //! per step one small matmul and one vectorised pass of gate math, state updated in place,
 //! lengths and direction handled inside:
 //! - on **flex** (Burn's CPU backend), forward and a handwritten backward (backpropagation
@@ -20,9 +20,9 @@
 pub(crate) mod cpu;
 #[cfg(feature = "wgpu")]
 mod cube;
-mod kind;
 #[cfg(feature = "flex")]
 mod flex;
+mod kind;
 #[cfg(feature = "flex")]
 pub(crate) mod matmul;
 #[cfg(feature = "flex")]
@@ -140,23 +140,16 @@ pub(crate) fn run(
     }
     let [batch, time, features] = input.dims();
     let [gh, hidden] = call.weight_hh.dims();
-    if gh != call.kind.gates() * hidden || initial.hidden.dims() != [batch, hidden] {
+    if gh != call.kind.gates() * hidden
+        || call.weight_ih.dims() != [gh, features]
+        || initial.hidden.dims() != [batch, hidden]
+    {
         return None;
     }
     let lengths: Vec<usize> = match call.lengths {
         Some(lengths) => lengths.iter().map(|&l| l.min(time)).collect(),
         None => vec![time; batch],
     };
-    // One matmul for the input projections of every step: [B*T, In] x [In, G*H].
-    let projected = input
-        .clone()
-        .reshape([batch * time, features])
-        .matmul(call.weight_ih.transpose());
-    let projected = match call.input_bias {
-        Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
-        None => projected,
-    };
-    let projected = projected.reshape([batch, time, gh]);
     let h0 = initial.hidden.clone();
     let c0 = match (&initial.cell, call.kind.has_cell()) {
         (Some(c), true) => c.clone(),
@@ -169,7 +162,10 @@ pub(crate) fn run(
     let packed: Tensor<3> = match backend {
         #[cfg(feature = "flex")]
         FusedBackend::Flex => flex::recurrence(
-            projected,
+            input.clone(),
+            call.weight_ih,
+            call.input_bias
+                .unwrap_or_else(|| Tensor::zeros([gh], &device)),
             call.weight_hh,
             b_hn,
             h0,
@@ -180,7 +176,18 @@ pub(crate) fn run(
         ),
         #[cfg(feature = "wgpu")]
         FusedBackend::Cube => cube::recurrence(
-            projected,
+            {
+                // One matmul for the input projections of every step: [B*T, In] x [In, G*H].
+                let projected = input
+                    .clone()
+                    .reshape([batch * time, features])
+                    .matmul(call.weight_ih.transpose());
+                let projected = match call.input_bias {
+                    Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
+                    None => projected,
+                };
+                projected.reshape([batch, time, gh])
+            },
             call.weight_hh,
             b_hn,
             h0,

@@ -78,7 +78,10 @@ impl Isa {
 
     /// Every set this CPU supports (for tests that compare them).
     pub fn supported() -> Vec<Isa> {
-        Isa::ALL.into_iter().filter(|isa| isa.is_supported()).collect()
+        Isa::ALL
+            .into_iter()
+            .filter(|isa| isa.is_supported())
+            .collect()
     }
 }
 
@@ -126,7 +129,7 @@ pub(crate) unsafe trait Simd: Copy {
             p = Self::mul_add(p, r, Self::splat(8.333_452e-3));
             p = Self::mul_add(p, r, Self::splat(4.166_579_6e-2));
             p = Self::mul_add(p, r, Self::splat(1.666_666_5e-1));
-            p = Self::mul_add(p, r, Self::splat(5.000_000_1e-1));
+            p = Self::mul_add(p, r, Self::splat(0.5));
             let r2 = Self::mul(r, r);
             let e = Self::add(Self::mul_add(p, r2, r), Self::splat(1.0));
             Self::mul(e, Self::pow2(n))
@@ -138,7 +141,10 @@ pub(crate) unsafe trait Simd: Copy {
     unsafe fn sigmoid(x: Self::V) -> Self::V {
         unsafe {
             let one = Self::splat(1.0);
-            Self::div(one, Self::add(one, Self::exp(Self::sub(Self::splat(0.0), x))))
+            Self::div(
+                one,
+                Self::add(one, Self::exp(Self::sub(Self::splat(0.0), x))),
+            )
         }
     }
 
@@ -350,9 +356,7 @@ mod x86 {
         }
         #[inline(always)]
         unsafe fn round(a: __m512) -> __m512 {
-            unsafe {
-                _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(a)
-            }
+            unsafe { _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(a) }
         }
         #[inline(always)]
         unsafe fn pow2(n: __m512) -> __m512 {
@@ -363,7 +367,9 @@ mod x86 {
         }
         #[inline(always)]
         unsafe fn where_positive(a: __m512, v: __m512) -> __m512 {
-            unsafe { _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, _mm512_setzero_ps()), v) }
+            unsafe {
+                _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, _mm512_setzero_ps()), v)
+            }
         }
     }
 }
@@ -396,7 +402,11 @@ mod tests {
         for (i, &x) in xs.iter().enumerate() {
             let want = (x as f64).exp();
             let rel = ((exp[i] as f64 - want) / want).abs();
-            assert!(rel < 3e-7, "{name} exp({x}) = {} vs {want}: rel {rel:e}", exp[i]);
+            assert!(
+                rel < 3e-7,
+                "{name} exp({x}) = {} vs {want}: rel {rel:e}",
+                exp[i]
+            );
             let want = 1.0 / (1.0 + (-(x as f64)).exp());
             assert!((sig[i] as f64 - want).abs() < 2e-7, "{name} sigmoid({x})");
             let want = (x as f64).tanh();
@@ -407,10 +417,16 @@ mod tests {
         let mut xs = vec![0.0f32; 16];
         xs[..extremes.len()].copy_from_slice(&extremes);
         for v in through::<S>(&xs, S::sigmoid) {
-            assert!((0.0..=1.0).contains(&v), "{name} sigmoid saturates to [0, 1]: {v}");
+            assert!(
+                (0.0..=1.0).contains(&v),
+                "{name} sigmoid saturates to [0, 1]: {v}"
+            );
         }
         for v in through::<S>(&xs, S::tanh) {
-            assert!((-1.0..=1.0).contains(&v), "{name} tanh saturates to [-1, 1]: {v}");
+            assert!(
+                (-1.0..=1.0).contains(&v),
+                "{name} tanh saturates to [-1, 1]: {v}"
+            );
         }
     }
 
