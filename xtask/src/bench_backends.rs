@@ -23,7 +23,7 @@ pub struct BenchBackendsArgs {
     /// Backends to run on: flex, ndarray, wgpu (repeat the flag or separate with commas).
     #[arg(long = "backend", value_delimiter = ',', default_value = "flex")]
     pub backends: Vec<String>,
-    /// Fewer timed runs (3 instead of 11, 1 warm-up instead of 2): under a minute on flex.
+    /// Fewer timed runs (2 rounds of 2 instead of 5 rounds of 3, 1 warm-up instead of 2).
     #[arg(long)]
     pub quick: bool,
     /// Only these cases (a, b, c, d, e, f; default: all).
@@ -243,60 +243,84 @@ fn builtin_run(case: &Case, device: &Device) -> Run {
 /// Median, min and max wall time of a run in milliseconds.
 type Timing = (f64, f64, f64);
 
-/// Median, min and max wall time in milliseconds.
-fn time_runs(run: &Run, warmup: usize, runs: usize) -> Result<Timing, String> {
-    for _ in 0..warmup {
-        run()?;
-    }
+/// Wall times (ms) of `runs` runs.
+fn sample(run: &Run, runs: usize) -> Result<Vec<f64>, String> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
         run()?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
+    Ok(times)
+}
+
+/// Median, min and max of `times` (not empty).
+fn summarise(mut times: Vec<f64>) -> Timing {
     times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], times[0], times[times.len() - 1]))
+    (times[times.len() / 2], times[0], times[times.len() - 1])
 }
 
 /// The implementations a run can time.
 const IMPLS: [&str; 3] = ["fused", "reference", "burn"];
 
-/// PyTorch's medians from `bench/torch_rnn.py --json`: `(case, layer, mode)` -> ms.
-fn torch_times(python: &str, runs: usize) -> Result<Vec<(String, String, String, f64)>, String> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bench/torch_rnn.py");
-    let out = std::env::temp_dir().join(format!("seqmodel-torch-{}.json", std::process::id()));
-    let status = std::process::Command::new(python)
-        .arg(&script)
-        .args(["--runs", &runs.to_string(), "--json"])
-        .arg(&out)
-        .status()
-        .map_err(|e| format!("--torch {python}: cannot run {}: {e}", script.display()))?;
-    if !status.success() {
-        return Err(format!(
-            "--torch {python}: {} failed ({status})",
-            script.display()
-        ));
+/// PyTorch answering timing requests: `bench/torch_rnn.py --serve` in a child process.
+struct TorchServer {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl TorchServer {
+    fn start(python: &str) -> Result<Self, String> {
+        use std::process::{Command, Stdio};
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bench/torch_rnn.py");
+        let mut child = Command::new(python)
+            .arg(&script)
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("--torch {python}: cannot run {}: {e}", script.display()))?;
+        let stdin = child.stdin.take().ok_or("--torch: no stdin")?;
+        let stdout = child.stdout.take().ok_or("--torch: no stdout")?;
+        Ok(Self {
+            child,
+            stdin,
+            stdout: std::io::BufReader::new(stdout),
+        })
     }
-    let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let _ = std::fs::remove_file(&out);
-    #[derive(serde::Deserialize)]
-    struct TorchRow {
-        case: String,
-        layer: String,
-        mode: String,
-        median_ms: f64,
+
+    /// `runs` wall times (ms) of PyTorch's module for `case`.
+    fn time(&mut self, case: &Case, runs: usize) -> Result<Vec<f64>, String> {
+        use std::io::{BufRead, Write};
+        let request = format!(
+            "{} {} {} {runs}\n",
+            case.id,
+            case.layer.name(),
+            case.mode.name()
+        );
+        self.stdin
+            .write_all(request.as_bytes())
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| format!("--torch: {e}"))?;
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .map_err(|e| format!("--torch: {e}"))?;
+        serde_json::from_str(&line).map_err(|e| format!("--torch: bad answer {line:?}: {e}"))
     }
-    let rows: Vec<TorchRow> =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.case, r.layer, r.mode, r.median_ms))
-        .collect())
+}
+
+impl Drop for TorchServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Run the benchmark.
 pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
-    let (warmup, runs) = if args.quick { (1, 3) } else { (2, 11) };
+    let warmup = if args.quick { 1 } else { 2 };
     for name in &args.impls {
         if !IMPLS.contains(&name.as_str()) {
             return Err(format!(
@@ -306,9 +330,12 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         }
     }
     let wanted = |name: &str| args.impls.is_empty() || args.impls.iter().any(|i| i == name);
-    let torch = match &args.torch {
-        Some(python) => torch_times(python, if args.quick { 5 } else { 15 })?,
-        None => Vec::new(),
+    // Every implementation of a case is timed in interleaved rounds (fused, reference,
+    // built-in, PyTorch, then again), so that a slow spell of the machine hits all of them.
+    let (rounds, per_round) = if args.quick { (2, 2) } else { (5, 3) };
+    let mut torch = match &args.torch {
+        Some(python) => Some(TorchServer::start(python)?),
+        None => None,
     };
     #[cfg(target_arch = "x86_64")]
     println!(
@@ -348,29 +375,46 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                 .layer
                 .forward_flops(case.batch, case.time, case.input, case.hidden)
                 * if case.mode == Mode::Train { 3.0 } else { 1.0 };
-            let mut timed: Vec<(&str, Option<Timing>)> = Vec::new();
+            let mut runs: Vec<(&str, Option<Run>)> = Vec::new();
             for name in IMPLS {
-                let t = if !wanted(name) {
+                let run = if !wanted(name) {
                     None
                 } else {
-                    let run = match name {
+                    Some(match name {
                         "fused" => seqmodel_run(&case, &device, seqmodel_rnn::Execution::Auto)?,
                         "reference" => {
                             seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
                         }
                         _ => builtin_run(&case, &device),
-                    };
-                    Some(time_runs(&run, warmup, runs)?)
+                    })
                 };
-                timed.push((name, t));
+                if let Some(run) = &run {
+                    sample(run, warmup)?;
+                }
+                runs.push((name, run));
             }
-            let (fused, reference, burn) = (timed[0].1, timed[1].1, timed[2].1);
-            let torch_ms = torch
+            let torch_here = torch.as_mut().filter(|_| backend == BackendName::Flex);
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); IMPLS.len()];
+            let mut torch_samples = Vec::new();
+            let mut torch_here = torch_here;
+            for _ in 0..rounds {
+                for (i, (_, run)) in runs.iter().enumerate() {
+                    if let Some(run) = run {
+                        samples[i].extend(sample(run, per_round)?);
+                    }
+                }
+                if let Some(server) = torch_here.as_deref_mut() {
+                    torch_samples.extend(server.time(&case, per_round)?);
+                }
+            }
+            let timed: Vec<(&str, Option<Timing>)> = runs
                 .iter()
-                .find(|(c, l, m, _)| {
-                    c == case.id && l == case.layer.name() && m == case.mode.name()
-                })
-                .map(|r| r.3);
+                .zip(samples)
+                .map(|((name, run), times)| (*name, run.as_ref().map(|_| summarise(times))))
+                .collect();
+            let torch_timing = (!torch_samples.is_empty()).then(|| summarise(torch_samples));
+            let (fused, reference, burn) = (timed[0].1, timed[1].1, timed[2].1);
+            let torch_ms = torch_timing.map(|t| t.0);
             let gflops = |ms: f64| flops / (ms * 1e-3) / 1e9;
             println!(
                 "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
@@ -409,8 +453,8 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                     push(label, *median, *min, *max);
                 }
             }
-            if let (Some(t), BackendName::Flex) = (torch_ms, backend) {
-                push("pytorch-cpu", t, t, t);
+            if let Some((median, min, max)) = torch_timing {
+                push("pytorch-cpu", median, min, max);
             }
         }
     }

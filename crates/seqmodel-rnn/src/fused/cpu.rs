@@ -675,7 +675,7 @@ pub fn backward(
     let rows = batch * time;
     let d_ghs: &[f32] = if kind == CellKind::Gru { &d_gh } else { &d_xp };
     // dW_hh [gh, H] = d_gh^T [gh, B*T] x h_prev [B*T, H].
-    weight_gradient(d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
+    weight_gradient(isa, d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
     if kind == CellKind::Gru {
         for step in d_gh.chunks_exact(gh) {
             for (acc, v) in grads.b_hn.iter_mut().zip(&step[2 * hidden..]) {
@@ -697,7 +697,7 @@ pub fn backward(
     }
     grads.x = dx;
     // dW_ih [gh, In] = d_xp^T [gh, B*T] x x [B*T, In].
-    weight_gradient(&d_xp, gh, inputs.x, input, &mut grads.w_ih);
+    weight_gradient(isa, &d_xp, gh, inputs.x, input, &mut grads.w_ih);
     for step in d_xp.chunks_exact(gh) {
         for (acc, v) in grads.bias.iter_mut().zip(step) {
             *acc += v;
@@ -709,11 +709,9 @@ pub fn backward(
 }
 
 /// `out [m, n] = d^T x v` for row-major `d: [rows, m]` and `v: [rows, n]`: the gradient of a
-/// weight from the gradients `d` of its products and their inputs `v`.
-///
-/// A large, well-shaped product: the `gemm` crate (the one flex uses) measured on par with the
-/// tiled kernel here (case b of `cargo xtask bench-backends`, see `docs/performance.md`).
-fn weight_gradient(d: &[f32], m: usize, v: &[f32], n: usize, out: &mut [f32]) {
+/// weight from the gradients `d` of its products and their inputs `v`. The tiled kernel reads
+/// `d` transposed through its strides; `v` is packed once.
+fn weight_gradient(isa: Isa, d: &[f32], m: usize, v: &[f32], n: usize, out: &mut [f32]) {
     let rows = v.len() / n.max(1);
     assert!(
         d.len() >= rows * m && out.len() == m * n,
@@ -723,31 +721,17 @@ fn weight_gradient(d: &[f32], m: usize, v: &[f32], n: usize, out: &mut [f32]) {
         out.fill(0.0);
         return;
     }
-    // SAFETY: `out` is row-major [m, n] (column stride 1, row stride n); the left operand is
-    // d^T: element (i, r) at d[r * m + i] (column stride m, row stride 1); the right operand
-    // is v: element (r, j) at v[r * n + j]. All in bounds by the assertion above.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            rows,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            d.as_ptr(),
-            m as isize,
-            1,
-            v.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        );
+    let packed = PackedMatrix::rows(v, rows, n, isa);
+    let ldc = packed.padded_n();
+    if ldc == n {
+        parallel_product_strided(isa, d, m, (1, m), &packed, out, ldc);
+    } else {
+        let mut wide = scratch::take(m * ldc);
+        parallel_product_strided(isa, d, m, (1, m), &packed, &mut wide, ldc);
+        for (row, wide) in out.chunks_exact_mut(n).zip(wide.chunks_exact(ldc)) {
+            row.copy_from_slice(&wide[..n]);
+        }
+        scratch::give(wide);
     }
 }
 
@@ -872,14 +856,15 @@ unsafe fn product_isa(
 
 /// A few large `f32` buffers kept between calls, so that the projections (`[B*T, G*H]`, several
 /// MB) do not pay fresh page faults on every call. Contents of a taken buffer are arbitrary.
-mod scratch {
+pub(crate) mod scratch {
     use std::sync::Mutex;
 
     static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
-    /// Buffers kept at most: the projection and the saved activations of a layer direction.
-    const KEEP: usize = 8;
-    /// Larger buffers are not kept (values).
-    const MAX_LEN: usize = 1 << 26;
+    /// Buffers kept at most: the projection, the packed weights and the saved activations of
+    /// a layer direction, forward and backward.
+    const KEEP: usize = 16;
+    /// Values kept in all (512 MB); larger buffers are dropped.
+    const MAX_TOTAL: usize = 1 << 27;
 
     /// A buffer of `n` values (arbitrary contents).
     pub fn take(n: usize) -> Vec<f32> {
@@ -906,7 +891,7 @@ mod scratch {
         }
         if let Ok(mut pool) = POOL.lock()
             && pool.len() < KEEP
-            && buf.len() <= MAX_LEN
+            && pool.iter().map(Vec::len).sum::<usize>() + buf.len() <= MAX_TOTAL
         {
             pool.push(buf);
         }

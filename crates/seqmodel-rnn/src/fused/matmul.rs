@@ -11,7 +11,7 @@ use super::simd::{Isa, Portable, Simd};
 
 /// A `[k, n]` matrix in column blocks of `width` columns: block `j` holds columns
 /// `j * width .. (j + 1) * width` of every row, row after row, zero past column `n`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct PackedMatrix {
     k: usize,
     n: usize,
@@ -20,36 +20,41 @@ pub(crate) struct PackedMatrix {
 }
 
 impl PackedMatrix {
-    /// Pack `P[kk, j] = get(kk, j)` for `kk < k`, `j < n` in blocks of `width`.
-    fn pack(k: usize, n: usize, width: usize, get: impl Fn(usize, usize) -> f32) -> Self {
-        let blocks = n.div_ceil(width);
-        let mut data = vec![0.0; blocks * k * width];
-        for block in 0..blocks {
-            let base = block * k * width;
-            for kk in 0..k {
-                for w in 0..width {
-                    let j = block * width + w;
-                    if j < n {
-                        data[base + kk * width + w] = get(kk, j);
-                    }
-                }
-            }
-        }
+    /// An all-zero packing of a `[k, n]` matrix in blocks of `width` (buffer from the pool).
+    fn zeroed(k: usize, n: usize, width: usize) -> Self {
+        let mut data = super::cpu::scratch::take(n.div_ceil(width) * k * width);
+        data.fill(0.0);
         Self { k, n, width, data }
     }
 
     /// `P = W^T` for a row-major `w: [n, k]` (PyTorch's `weight_hh` `[G*H, H]` gives the
-    /// forward product `h W_hh^T`).
+    /// forward product `h W_hh^T`): each row of `w` becomes one column of a block.
     pub fn transposed(w: &[f32], n: usize, k: usize, isa: Isa) -> Self {
-        debug_assert_eq!(w.len(), n * k);
-        Self::pack(k, n, tile_width(isa), |kk, j| w[j * k + kk])
+        assert_eq!(w.len(), n * k, "transposed: w is [n, k]");
+        let mut p = Self::zeroed(k, n, tile_width(isa));
+        let width = p.width;
+        for (j, row) in w.chunks_exact(k.max(1)).enumerate().take(n) {
+            let block = &mut p.data[(j / width) * k * width + j % width..];
+            for (dst, src) in block.iter_mut().step_by(width).zip(row) {
+                *dst = *src;
+            }
+        }
+        p
     }
 
     /// `P = W` for a row-major `w: [k, n]` (`weight_hh` as `[G*H, H]` gives the backward
-    /// product `dgates W_hh`).
+    /// product `dgates W_hh`): each row of `w` is copied in `width`-wide pieces.
     pub fn rows(w: &[f32], k: usize, n: usize, isa: Isa) -> Self {
-        debug_assert_eq!(w.len(), k * n);
-        Self::pack(k, n, tile_width(isa), |kk, j| w[kk * n + j])
+        assert_eq!(w.len(), k * n, "rows: w is [k, n]");
+        let mut p = Self::zeroed(k, n, tile_width(isa));
+        let width = p.width;
+        for (kk, row) in w.chunks_exact(n.max(1)).enumerate().take(k) {
+            for (block, piece) in row.chunks(width).enumerate() {
+                let at = block * k * width + kk * width;
+                p.data[at..at + piece.len()].copy_from_slice(piece);
+            }
+        }
+        p
     }
 
     /// Depth `k` (rows of `P`).
@@ -65,6 +70,12 @@ impl PackedMatrix {
 
 /// Depth of one pass over the packed operands (see `product`).
 const KC: usize = 128;
+
+impl Drop for PackedMatrix {
+    fn drop(&mut self) {
+        super::cpu::scratch::give(std::mem::take(&mut self.data));
+    }
+}
 
 /// Register tile per instruction set: (rows `MR`, vectors `NV`).
 const AVX512_TILE: (usize, usize) = (8, 2);

@@ -115,6 +115,13 @@ pub(crate) unsafe trait Simd: Copy {
     /// `v` where `a > 0`, else 0 (the ReLU derivative applied to `v`).
     unsafe fn where_positive(a: Self::V, v: Self::V) -> Self::V;
 
+    /// `1 / x` for `x >= 1` (all the gate math needs), within 2 ulp: a hardware estimate
+    /// refined by one Newton step where the set has one (a division is several times slower).
+    #[inline(always)]
+    unsafe fn recip(x: Self::V) -> Self::V {
+        unsafe { Self::div(Self::splat(1.0), x) }
+    }
+
     /// `e^x`, relative error below 2e-7 on the whole `f32` range (Cody-Waite reduction and
     /// Cephes' degree-5 polynomial); saturates to `2^-126`-ish and `2^127`-ish at the ends.
     #[inline(always)]
@@ -141,10 +148,7 @@ pub(crate) unsafe trait Simd: Copy {
     unsafe fn sigmoid(x: Self::V) -> Self::V {
         unsafe {
             let one = Self::splat(1.0);
-            Self::div(
-                one,
-                Self::add(one, Self::exp(Self::sub(Self::splat(0.0), x))),
-            )
+            Self::recip(Self::add(one, Self::exp(Self::sub(Self::splat(0.0), x))))
         }
     }
 
@@ -154,7 +158,8 @@ pub(crate) unsafe trait Simd: Copy {
         unsafe {
             let one = Self::splat(1.0);
             let e = Self::exp(Self::add(x, x));
-            Self::sub(one, Self::div(Self::splat(2.0), Self::add(e, one)))
+            let r = Self::recip(Self::add(e, one));
+            Self::sub(one, Self::add(r, r))
         }
     }
 
@@ -299,6 +304,14 @@ mod x86 {
             }
         }
         #[inline(always)]
+        unsafe fn recip(x: __m256) -> __m256 {
+            unsafe {
+                let r = _mm256_rcp_ps(x);
+                // One Newton step: r (2 - x r).
+                _mm256_mul_ps(r, _mm256_fnmadd_ps(x, r, _mm256_set1_ps(2.0)))
+            }
+        }
+        #[inline(always)]
         unsafe fn where_positive(a: __m256, v: __m256) -> __m256 {
             unsafe { _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(a, _mm256_setzero_ps()), v) }
         }
@@ -363,6 +376,14 @@ mod x86 {
             unsafe {
                 let i = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
                 _mm512_castsi512_ps(_mm512_slli_epi32::<23>(i))
+            }
+        }
+        #[inline(always)]
+        unsafe fn recip(x: __m512) -> __m512 {
+            unsafe {
+                let r = _mm512_rcp14_ps(x);
+                // One Newton step: r (2 - x r).
+                _mm512_mul_ps(r, _mm512_fnmadd_ps(x, r, _mm512_set1_ps(2.0)))
             }
         }
         #[inline(always)]
