@@ -173,6 +173,10 @@ unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     scratch: &mut Vec<f32>,
 ) {
     debug_assert_eq!(p.width, NV * S::LANES);
+    debug_assert!(
+        MR <= 16,
+        "the remainder dispatch covers tiles of up to 16 rows"
+    );
     let k = p.k;
     let blocks = p.n.div_ceil(p.width);
     scratch.resize(m.next_multiple_of(MR) * k, 0.0);
@@ -202,16 +206,16 @@ unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                 }
                 let rows = m - r;
                 let (ap, c) = (ap.add(r * k + k0 * rows), c.add(r * ldc));
-                match rows {
-                    0 => {}
-                    1 => tile::<S, 1, NV>(kc, ap, panel, c, ldc, acc),
-                    2 => tile::<S, 2, NV>(kc, ap, panel, c, ldc, acc),
-                    3 => tile::<S, 3, NV>(kc, ap, panel, c, ldc, acc),
-                    4 => tile::<S, 4, NV>(kc, ap, panel, c, ldc, acc),
-                    5 => tile::<S, 5, NV>(kc, ap, panel, c, ldc, acc),
-                    6 => tile::<S, 6, NV>(kc, ap, panel, c, ldc, acc),
-                    _ => tile::<S, 7, NV>(kc, ap, panel, c, ldc, acc),
+                // The last, smaller tile (rows < MR <= 16).
+                macro_rules! rest {
+                    ($($n:literal)*) => {
+                        match rows {
+                            $($n => tile::<S, $n, NV>(kc, ap, panel, c, ldc, acc),)*
+                            _ => {}
+                        }
+                    };
                 }
+                rest!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
             }
             k0 += kc;
         }
