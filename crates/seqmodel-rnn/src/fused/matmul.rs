@@ -146,9 +146,24 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
 #[inline(always)]
 unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usize, ap: *mut f32) {
     unsafe {
-        for kk in 0..k {
+        if rs == 1 {
+            // A transposed operand: each `kk` is `rows` adjacent values.
+            for kk in 0..k {
+                std::ptr::copy_nonoverlapping(a.add(kk * cs), ap.add(kk * rows), rows);
+            }
+        } else if cs == 1 {
+            // Row-major: read each row in order.
             for r in 0..rows {
-                *ap.add(kk * rows + r) = *a.add(r * rs + kk * cs);
+                let row = a.add(r * rs);
+                for kk in 0..k {
+                    *ap.add(kk * rows + r) = *row.add(kk);
+                }
+            }
+        } else {
+            for kk in 0..k {
+                for r in 0..rows {
+                    *ap.add(kk * rows + r) = *a.add(r * rs + kk * cs);
+                }
             }
         }
     }
@@ -368,6 +383,50 @@ mod tests {
             }
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!("only portable is supported off x86-64"),
+        }
+    }
+
+    #[test]
+    fn strided_operands_give_the_same_product() {
+        let (m, k, n) = (13, 9, 21);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0)
+            .collect();
+        let w: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0)
+            .collect();
+        let want = naive(&a, m, k, &w, n);
+        let p = PackedMatrix::transposed(&w, n, k, Isa::Portable);
+        let ldc = p.padded_n();
+        // The same `a` stored transposed ([k, m]) and spread out (every other value).
+        let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+        let spread: Vec<f32> = (0..2 * m * k)
+            .map(|i| if i % 2 == 0 { a[i / 2] } else { f32::NAN })
+            .collect();
+        for (name, data, strides) in [("transposed", &at, (1, m)), ("spread", &spread, (2 * k, 2))]
+        {
+            let mut c = vec![f32::NAN; m * ldc];
+            // SAFETY: every (r, kk) of the strided view is inside `data`; `c` is m x ldc.
+            unsafe {
+                <Portable as TiledProduct>::product(
+                    m,
+                    data.as_ptr(),
+                    strides,
+                    &p,
+                    c.as_mut_ptr(),
+                    ldc,
+                    &mut Vec::new(),
+                )
+            };
+            for r in 0..m {
+                for j in 0..n {
+                    let (got, want) = (c[r * ldc + j], want[r * n + j]);
+                    assert!(
+                        (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                        "{name} [{r},{j}]: {got} vs {want}"
+                    );
+                }
+            }
         }
     }
 
