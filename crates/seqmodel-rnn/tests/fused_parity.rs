@@ -258,3 +258,59 @@ fn fused_kernel_selection() {
     let lstm = LstmConfig::new(3, 4).init(&flex).expect("valid");
     assert_eq!(lstm.execution, Execution::Auto);
 }
+
+/// When the input needs no gradient (a leaf, as the raw features of a first layer usually are)
+/// the fused backward skips `dx`; every parameter gradient still matches the reference path.
+#[test]
+fn parameter_gradients_without_an_input_gradient() {
+    let device = Device::flex().autodiff();
+    for kind in [Kind::Lstm, Kind::Gru, Kind::RnnTanh] {
+        let case = Case {
+            spec: Spec {
+                kind,
+                input: 6,
+                hidden: 21,
+                layers: 2,
+                bidirectional: true,
+            },
+            bias: true,
+            batch: 3,
+            time: 5,
+            lengths: vec![5, 2, 4],
+            initial_state: false,
+            seed: 11,
+        };
+        let fused = layer(&case, &device);
+        let reference = with_execution(&fused, Execution::Reference);
+        let grads_of = |layer: &AnyLayer| {
+            let input = tensor3(values(5, 3 * 5 * 6, 1.0), [3, 5, 6], &device);
+            let lengths = lengths(&case.lengths, &device);
+            let out = layer.forward(input.clone(), Some(&lengths), None, None);
+            let weights = tensor3(values(6, 3 * 5 * 42, 1.0), [3, 5, 42], &device);
+            let grads = (out.output * weights).sum().backward();
+            assert!(
+                input.grad(&grads).is_none(),
+                "the input is a leaf without gradient"
+            );
+            layer
+                .named_parameters()
+                .into_iter()
+                .map(|(name, param)| {
+                    let g = match &param {
+                        NamedParam::Matrix(t) => t.grad(&grads).map(|g| g.into_data()),
+                        NamedParam::Vector(t) => t.grad(&grads).map(|g| g.into_data()),
+                    };
+                    let g = g.unwrap_or_else(|| panic!("{kind:?}: no gradient for {name}"));
+                    (name, g.try_into_vec_as::<f32>().expect("floats"))
+                })
+                .collect::<Vec<_>>()
+        };
+        for ((name, a), (_, b)) in grads_of(&fused).iter().zip(grads_of(&reference)) {
+            let diff = common::max_abs_diff(a, &b);
+            assert!(
+                diff < 5e-5,
+                "{kind:?} {name}: fused and reference differ by {diff}"
+            );
+        }
+    }
+}

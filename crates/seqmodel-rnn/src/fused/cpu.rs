@@ -106,7 +106,35 @@ pub struct Saved {
     pub cell: Vec<f32>,
 }
 
-/// Gradients of a fused call with respect to each input.
+/// Which gradients a backward pass computes (an input that needs none is skipped: e.g. the
+/// input sequence of a first layer is often a leaf without gradient).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// `x`.
+    pub x: bool,
+    /// `w_ih`.
+    pub w_ih: bool,
+    /// `bias`.
+    pub bias: bool,
+    /// `w_hh`.
+    pub w_hh: bool,
+    /// `b_hn`.
+    pub b_hn: bool,
+}
+
+impl Needs {
+    /// Every gradient.
+    pub const ALL: Needs = Needs {
+        x: true,
+        w_ih: true,
+        bias: true,
+        w_hh: true,
+        b_hn: true,
+    };
+}
+
+/// Gradients of a fused call with respect to each input (empty where not [`Needs`]ed; `h0`
+/// and `c0` always).
 #[derive(Debug, Clone)]
 pub struct Grads {
     /// `[B, T, In]`.
@@ -610,6 +638,7 @@ pub fn backward(
     inputs: &Inputs<'_>,
     saved: &Saved,
     d_out: &[f32],
+    needs: Needs,
 ) -> Grads {
     let Dims {
         batch,
@@ -629,12 +658,13 @@ pub fn backward(
         batch * time * hidden,
         "saved by a train forward run"
     );
+    let zeros = |need: bool, n: usize| if need { vec![0.0; n] } else { Vec::new() };
     let mut grads = Grads {
         x: Vec::new(),
-        w_ih: vec![0.0; gh * dims.input],
-        bias: vec![0.0; gh],
-        w_hh: vec![0.0; gh * hidden],
-        b_hn: vec![0.0; hidden],
+        w_ih: zeros(needs.w_ih, gh * dims.input),
+        bias: zeros(needs.bias, gh),
+        w_hh: zeros(needs.w_hh, gh * hidden),
+        b_hn: zeros(needs.b_hn, hidden),
         h0: vec![0.0; batch * hidden],
         c0: vec![0.0; batch * hidden],
     };
@@ -675,8 +705,10 @@ pub fn backward(
     let rows = batch * time;
     let d_ghs: &[f32] = if kind == CellKind::Gru { &d_gh } else { &d_xp };
     // dW_hh [gh, H] = d_gh^T [gh, B*T] x h_prev [B*T, H].
-    weight_gradient(isa, d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
-    if kind == CellKind::Gru {
+    if needs.w_hh {
+        weight_gradient(isa, d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
+    }
+    if kind == CellKind::Gru && needs.b_hn {
         for step in d_gh.chunks_exact(gh) {
             for (acc, v) in grads.b_hn.iter_mut().zip(&step[2 * hidden..]) {
                 *acc += v;
@@ -685,22 +717,28 @@ pub fn backward(
     }
     // The input projection: dx = d_xp W_ih, dW_ih = d_xp^T x, d_bias = column sums of d_xp.
     let input = dims.input;
-    let w_ih = PackedMatrix::rows(inputs.w_ih, gh, input, isa);
-    let xs = w_ih.padded_n();
-    let mut dx = vec![0.0f32; rows * xs];
-    parallel_product(isa, &d_xp, gh, &w_ih, &mut dx, xs);
-    if xs != input {
-        for r in 0..rows {
-            dx.copy_within(r * xs..r * xs + input, r * input);
+    if needs.x {
+        let w_ih = PackedMatrix::rows(inputs.w_ih, gh, input, isa);
+        let xs = w_ih.padded_n();
+        let mut dx = vec![0.0f32; rows * xs];
+        parallel_product(isa, &d_xp, gh, &w_ih, &mut dx, xs);
+        if xs != input {
+            for r in 0..rows {
+                dx.copy_within(r * xs..r * xs + input, r * input);
+            }
+            dx.truncate(rows * input);
         }
-        dx.truncate(rows * input);
+        grads.x = dx;
     }
-    grads.x = dx;
     // dW_ih [gh, In] = d_xp^T [gh, B*T] x x [B*T, In].
-    weight_gradient(isa, &d_xp, gh, inputs.x, input, &mut grads.w_ih);
-    for step in d_xp.chunks_exact(gh) {
-        for (acc, v) in grads.bias.iter_mut().zip(step) {
-            *acc += v;
+    if needs.w_ih {
+        weight_gradient(isa, &d_xp, gh, inputs.x, input, &mut grads.w_ih);
+    }
+    if needs.bias {
+        for step in d_xp.chunks_exact(gh) {
+            for (acc, v) in grads.bias.iter_mut().zip(step) {
+                *acc += v;
+            }
         }
     }
     scratch::give(d_xp);
@@ -1447,7 +1485,15 @@ mod tests {
             for isa in Isa::supported() {
                 let (_, saved) = forward(isa, case.kind, case.dims, &case.inputs(), true);
                 let saved = saved.expect("train run saves");
-                let grads = backward(isa, case.kind, case.dims, &case.inputs(), &saved, &weights);
+                let grads = backward(
+                    isa,
+                    case.kind,
+                    case.dims,
+                    &case.inputs(),
+                    &saved,
+                    &weights,
+                    Needs::ALL,
+                );
                 // Central differences in f64 on a sample of every input. A ReLU kink inside
                 // the step makes a difference quotient meaningless: where two step sizes
                 // disagree the point is skipped (the layer-level proptest checks ReLU exactly).

@@ -16,7 +16,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Bytes, DType, Dispatch, Flex, Shape, backend_extension};
 use burn::tensor::Tensor;
 
-use super::cpu::{self, CellKind, Dims, Inputs, Saved};
+use super::cpu::{self, CellKind, Dims, Inputs, Needs, Saved};
 use super::simd::Isa;
 
 /// The fused recurrence (see [`super::cpu`] for the layouts).
@@ -227,6 +227,14 @@ impl Backward<Flex, 7> for RecurrenceBackward {
         let grad_out: FlexTensor = grads.consume::<Flex>(&ops.node);
         let (call, saved) = &*ops.state.0;
         let d_out = F32Buffer::new(grad_out);
+        let [x, w_ih, bias, w_hh, b_hn, _, _] = ops.parents.each_ref().map(Option::is_some);
+        let needs = Needs {
+            x,
+            w_ih,
+            bias,
+            w_hh,
+            b_hn,
+        };
         let g = cpu::backward(
             Isa::detect(),
             call.kind,
@@ -234,6 +242,7 @@ impl Backward<Flex, 7> for RecurrenceBackward {
             &call.inputs(),
             saved,
             d_out.slice(),
+            needs,
         );
         let shapes = [
             call.x.0.dims(),
