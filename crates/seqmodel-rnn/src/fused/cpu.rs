@@ -122,6 +122,7 @@ pub struct Needs {
     pub b_hn: bool,
 }
 
+#[cfg(test)]
 impl Needs {
     /// Every gradient.
     pub const ALL: Needs = Needs {
