@@ -28,6 +28,22 @@ impl GruCell {
             hidden_size,
         }
     }
+
+    /// The biases split at the reset gate: `b_ih + (b_hr, b_hz, 0)` (`[3H]`, outside the
+    /// recurrence, added to the input projections) and `b_hn` (`[H]`, inside the reset product
+    /// `r * (W_hn h + b_hn)`); `None` without biases.
+    fn split_bias(&self) -> Option<(Tensor<1>, Tensor<1>)> {
+        let (ih, hh) = (
+            self.weights.bias_ih.as_ref()?,
+            self.weights.bias_hh.as_ref()?,
+        );
+        let h = self.hidden_size;
+        let hh = hh.val();
+        let rz = hh.clone().narrow(0, 0, 2 * h);
+        let b_hn = hh.narrow(0, 2 * h, h);
+        let outside = ih.val() + Tensor::cat(vec![rz, b_hn.zeros_like()], 0);
+        Some((outside, b_hn))
+    }
 }
 
 /// What [`GruCell`] prepares once per sequence.
@@ -58,18 +74,8 @@ impl Cell for GruCell {
     }
 
     fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
-        let h = self.hidden_size;
-        // b_ih + (b_hr, b_hz, 0): b_hn stays inside the reset product.
-        let bias = match (&self.weights.bias_ih, &self.weights.bias_hh) {
-            (Some(ih), Some(hh)) => {
-                let hh = hh.val();
-                let rz = hh.clone().narrow(0, 0, 2 * h);
-                let zero = hh.narrow(0, 2 * h, h).zeros_like();
-                Some(ih.val() + Tensor::cat(vec![rz, zero], 0))
-            }
-            _ => None,
-        };
-        self.weights.project(input, 3, bias)
+        self.weights
+            .project(input, 3, self.split_bias().map(|(outside, _)| outside))
     }
 
     fn prepare(&self) -> GruPrepared {
@@ -112,35 +118,16 @@ impl Cell for GruCell {
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
     ) -> Option<(Tensor<3>, CellState)> {
-        #[cfg(any(feature = "flex", feature = "wgpu"))]
-        {
-            let h = self.hidden_size;
-            // b_ih + (b_hr, b_hz, 0) outside the recurrence; b_hn inside the reset product.
-            let (input_bias, b_hn) = match (&self.weights.bias_ih, &self.weights.bias_hh) {
-                (Some(ih), Some(hh)) => {
-                    let hh = hh.val();
-                    let rz = hh.clone().narrow(0, 0, 2 * h);
-                    let b_hn = hh.narrow(0, 2 * h, h);
-                    let outside = ih.val() + Tensor::cat(vec![rz, b_hn.zeros_like()], 0);
-                    (Some(outside), Some(b_hn))
-                }
-                _ => (None, None),
-            };
-            let call = crate::fused::FusedCall {
-                kind: crate::fused::CellKind::Gru,
-                weight_ih: self.weights.weight_ih.val(),
-                weight_hh: self.weights.weight_hh.val(),
-                input_bias,
-                b_hn,
-                lengths,
-            };
-            crate::fused::run(call, input, initial, direction)
-        }
-        #[cfg(not(any(feature = "flex", feature = "wgpu")))]
-        {
-            let _ = (input, initial, lengths, direction);
-            None
-        }
+        let (input_bias, b_hn) = self.split_bias().unzip();
+        let call = crate::fused::FusedCall {
+            kind: crate::fused::CellKind::Gru,
+            weight_ih: self.weights.weight_ih.val(),
+            weight_hh: self.weights.weight_hh.val(),
+            input_bias,
+            b_hn,
+            lengths,
+        };
+        crate::fused::run(call, input, initial, direction)
     }
 }
 

@@ -135,26 +135,18 @@ impl Cell for LstmCell {
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
     ) -> Option<(Tensor<3>, CellState)> {
-        #[cfg(any(feature = "flex", feature = "wgpu"))]
-        {
-            if self.weight_hr.is_some() {
-                return None; // The fused kernel has no projection.
-            }
-            let call = crate::fused::FusedCall {
-                kind: crate::fused::CellKind::Lstm,
-                weight_ih: self.weights.weight_ih.val(),
-                weight_hh: self.weights.weight_hh.val(),
-                input_bias: self.weights.summed_bias(),
-                b_hn: None,
-                lengths,
-            };
-            crate::fused::run(call, input, initial, direction)
+        if self.weight_hr.is_some() {
+            return None; // The fused kernel has no projection.
         }
-        #[cfg(not(any(feature = "flex", feature = "wgpu")))]
-        {
-            let _ = (input, initial, lengths, direction);
-            None
-        }
+        let call = crate::fused::FusedCall {
+            kind: crate::fused::CellKind::Lstm,
+            weight_ih: self.weights.weight_ih.val(),
+            weight_hh: self.weights.weight_hh.val(),
+            input_bias: self.weights.summed_bias(),
+            b_hn: None,
+            lengths,
+        };
+        crate::fused::run(call, input, initial, direction)
     }
 }
 

@@ -111,27 +111,19 @@ impl Cell for RnnCell {
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
     ) -> Option<(Tensor<3>, CellState)> {
-        #[cfg(any(feature = "flex", feature = "wgpu"))]
-        {
-            let kind = match self.nonlinearity {
-                Nonlinearity::Tanh => crate::fused::CellKind::RnnTanh,
-                Nonlinearity::Relu => crate::fused::CellKind::RnnRelu,
-            };
-            let call = crate::fused::FusedCall {
-                kind,
-                weight_ih: self.weights.weight_ih.val(),
-                weight_hh: self.weights.weight_hh.val(),
-                input_bias: self.weights.summed_bias(),
-                b_hn: None,
-                lengths,
-            };
-            crate::fused::run(call, input, initial, direction)
-        }
-        #[cfg(not(any(feature = "flex", feature = "wgpu")))]
-        {
-            let _ = (input, initial, lengths, direction);
-            None
-        }
+        let kind = match self.nonlinearity {
+            Nonlinearity::Tanh => crate::fused::CellKind::RnnTanh,
+            Nonlinearity::Relu => crate::fused::CellKind::RnnRelu,
+        };
+        let call = crate::fused::FusedCall {
+            kind,
+            weight_ih: self.weights.weight_ih.val(),
+            weight_hh: self.weights.weight_hh.val(),
+            input_bias: self.weights.summed_bias(),
+            b_hn: None,
+            lengths,
+        };
+        crate::fused::run(call, input, initial, direction)
     }
 }
 

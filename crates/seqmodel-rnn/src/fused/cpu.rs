@@ -21,7 +21,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 pub use super::kind::CellKind;
-use super::matmul::{PackedMatrix, TiledProduct};
+use super::matmul::{PackedMatrix, TiledProduct, product_isa};
 use super::simd::{Isa, Portable, Simd};
 
 /// The sizes of one fused call.
@@ -834,65 +834,6 @@ fn parallel_product_strided(
     }
 }
 
-/// [`TiledProduct::product`] under `isa`, from code compiled for no particular set.
-///
-/// # Safety
-/// `a` valid for every `(r, kk)` with `r < m`, `kk < p.k()` at `a[r * lda.0 + kk * lda.1]`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn product_isa(
-    isa: Isa,
-    m: usize,
-    a: *const f32,
-    lda: (usize, usize),
-    p: &PackedMatrix,
-    c: &mut [f32],
-    ldc: usize,
-    scratch: &mut Vec<f32>,
-) {
-    assert!(c.len() >= m * ldc && ldc >= p.padded_n() && m > 0);
-    let c = c.as_mut_ptr();
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if Isa::Avx512.is_supported() => {
-            #[target_feature(enable = "avx512f")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn go(
-                m: usize,
-                a: *const f32,
-                lda: (usize, usize),
-                p: &PackedMatrix,
-                c: *mut f32,
-                ldc: usize,
-                s: &mut Vec<f32>,
-            ) {
-                unsafe { <super::simd::Avx512 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
-            }
-            // SAFETY: AVX-512F checked; bounds from the caller and asserted above.
-            unsafe { go(m, a, lda, p, c, ldc, scratch) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 if Isa::Avx2.is_supported() => {
-            #[target_feature(enable = "avx2,fma")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn go(
-                m: usize,
-                a: *const f32,
-                lda: (usize, usize),
-                p: &PackedMatrix,
-                c: *mut f32,
-                ldc: usize,
-                s: &mut Vec<f32>,
-            ) {
-                unsafe { <super::simd::Avx2 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
-            }
-            // SAFETY: AVX2 and FMA checked; bounds from the caller and asserted above.
-            unsafe { go(m, a, lda, p, c, ldc, scratch) }
-        }
-        // SAFETY: portable code; bounds from the caller and asserted above.
-        _ => unsafe { <Portable as TiledProduct>::product(m, a, lda, p, c, ldc, scratch) },
-    }
-}
-
 /// A few large `f32` buffers kept between calls, so that the projections (`[B*T, G*H]`, several
 /// MB) do not pay fresh page faults on every call. Contents of a taken buffer are arbitrary.
 pub(crate) mod scratch {
@@ -1448,9 +1389,11 @@ mod tests {
 
     #[test]
     fn forward_matches_an_f64_reference_on_every_isa() {
-        for case in cases() {
+        let (cases, isas) = (cases(), Isa::supported());
+        println!("checking {} cases on {isas:?}", cases.len());
+        for case in cases {
             let want = reference(case.kind, case.dims, &case.inputs());
-            for isa in Isa::supported() {
+            for &isa in &isas {
                 for train in [false, true] {
                     let (got, saved) = forward(isa, case.kind, case.dims, &case.inputs(), train);
                     assert_eq!(saved.is_some(), train);
@@ -1472,7 +1415,9 @@ mod tests {
 
     #[test]
     fn backward_matches_finite_differences_on_every_isa() {
-        for case in cases() {
+        let cases = cases();
+        println!("checking {} cases on {:?}", cases.len(), Isa::supported());
+        for case in cases {
             let Dims {
                 batch,
                 time,

@@ -34,6 +34,7 @@ impl CellKind {
     }
 
     /// Saved activations per step, in units of `H`: LSTM i f g o, GRU r z n hn, RNN h.
+    #[cfg_attr(not(feature = "flex"), allow(dead_code))]
     pub(crate) fn saved_gates(self) -> usize {
         match self {
             CellKind::Lstm | CellKind::Gru => 4,

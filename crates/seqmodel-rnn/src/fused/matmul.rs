@@ -307,6 +307,65 @@ impl TiledProduct for super::simd::Avx512 {
     }
 }
 
+/// [`TiledProduct::product`] under `isa`, from code compiled for no particular set.
+///
+/// # Safety
+/// `a` valid for every `(r, kk)` with `r < m`, `kk < p.k()` at `a[r * lda.0 + kk * lda.1]`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn product_isa(
+    isa: Isa,
+    m: usize,
+    a: *const f32,
+    lda: (usize, usize),
+    p: &PackedMatrix,
+    c: &mut [f32],
+    ldc: usize,
+    scratch: &mut Vec<f32>,
+) {
+    assert!(c.len() >= m * ldc && ldc >= p.padded_n() && m > 0);
+    let c = c.as_mut_ptr();
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 if Isa::Avx512.is_supported() => {
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn go(
+                m: usize,
+                a: *const f32,
+                lda: (usize, usize),
+                p: &PackedMatrix,
+                c: *mut f32,
+                ldc: usize,
+                s: &mut Vec<f32>,
+            ) {
+                unsafe { <super::simd::Avx512 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
+            }
+            // SAFETY: AVX-512F checked; bounds from the caller and asserted above.
+            unsafe { go(m, a, lda, p, c, ldc, scratch) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 if Isa::Avx2.is_supported() => {
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn go(
+                m: usize,
+                a: *const f32,
+                lda: (usize, usize),
+                p: &PackedMatrix,
+                c: *mut f32,
+                ldc: usize,
+                s: &mut Vec<f32>,
+            ) {
+                unsafe { <super::simd::Avx2 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
+            }
+            // SAFETY: AVX2 and FMA checked; bounds from the caller and asserted above.
+            unsafe { go(m, a, lda, p, c, ldc, scratch) }
+        }
+        // SAFETY: portable code; bounds from the caller and asserted above.
+        _ => unsafe { <Portable as TiledProduct>::product(m, a, lda, p, c, ldc, scratch) },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,62 +386,18 @@ mod tests {
     }
 
     fn run(isa: Isa, m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
-        let ldc = p.padded_n();
-        match isa {
-            // SAFETY: buffers sized by the caller; ISA checked by `Isa::supported`.
-            Isa::Portable => unsafe {
-                <Portable as TiledProduct>::product(
-                    m,
-                    a.as_ptr(),
-                    (k, 1),
-                    p,
-                    c.as_mut_ptr(),
-                    ldc,
-                    &mut Vec::new(),
-                )
-            },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn go(m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
-                    let ldc = p.padded_n();
-                    unsafe {
-                        <super::super::simd::Avx2 as TiledProduct>::product(
-                            m,
-                            a.as_ptr(),
-                            (k, 1),
-                            p,
-                            c.as_mut_ptr(),
-                            ldc,
-                            &mut Vec::new(),
-                        )
-                    }
-                }
-                // SAFETY: supported, sized.
-                unsafe { go(m, k, p, a, c) }
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                #[target_feature(enable = "avx512f")]
-                unsafe fn go(m: usize, k: usize, p: &PackedMatrix, a: &[f32], c: &mut [f32]) {
-                    let ldc = p.padded_n();
-                    unsafe {
-                        <super::super::simd::Avx512 as TiledProduct>::product(
-                            m,
-                            a.as_ptr(),
-                            (k, 1),
-                            p,
-                            c.as_mut_ptr(),
-                            ldc,
-                            &mut Vec::new(),
-                        )
-                    }
-                }
-                // SAFETY: supported, sized.
-                unsafe { go(m, k, p, a, c) }
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => unreachable!("only portable is supported off x86-64"),
+        // SAFETY: `a` is m x k row-major; `c` is sized by the callers.
+        unsafe {
+            product_isa(
+                isa,
+                m,
+                a.as_ptr(),
+                (k, 1),
+                p,
+                c,
+                p.padded_n(),
+                &mut Vec::new(),
+            )
         }
     }
 

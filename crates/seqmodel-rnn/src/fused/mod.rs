@@ -30,9 +30,9 @@ pub mod simd;
 
 use burn::config::Config;
 #[cfg(any(feature = "flex", feature = "wgpu"))]
-use burn::tensor::{DType, Tensor};
+use burn::tensor::DType;
+use burn::tensor::Tensor;
 
-#[cfg(any(feature = "flex", feature = "wgpu"))]
 use crate::cell::{CellState, Direction};
 
 #[cfg(feature = "flex")]
@@ -63,6 +63,7 @@ pub enum Execution {
 pub use kind::CellKind;
 
 /// Where a fused kernel exists for a device.
+#[cfg_attr(not(any(feature = "flex", feature = "wgpu")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FusedBackend {
     /// Flex, with or without autodiff.
@@ -109,7 +110,7 @@ pub fn uses_fused_kernel(execution: Execution, device: &burn::tensor::Device) ->
 }
 
 /// One layer direction for the fused op, in PyTorch's parameter layout.
-#[cfg(any(feature = "flex", feature = "wgpu"))]
+#[cfg_attr(not(any(feature = "flex", feature = "wgpu")), allow(dead_code))]
 pub(crate) struct FusedCall<'a> {
     pub kind: CellKind,
     /// `weight_ih`: `[G*H, In]`.
@@ -126,8 +127,25 @@ pub(crate) struct FusedCall<'a> {
 
 /// Run `call` on `input: [batch, time, In]` from `initial` with the fused op, or `None` when
 /// no fused kernel applies (then the caller runs the reference path).
-#[cfg(any(feature = "flex", feature = "wgpu"))]
 pub(crate) fn run(
+    call: FusedCall<'_>,
+    input: &Tensor<3>,
+    initial: &CellState,
+    direction: Direction,
+) -> Option<(Tensor<3>, CellState)> {
+    #[cfg(any(feature = "flex", feature = "wgpu"))]
+    {
+        run_fused_op(call, input, initial, direction)
+    }
+    #[cfg(not(any(feature = "flex", feature = "wgpu")))]
+    {
+        let _ = (call, input, initial, direction);
+        None
+    }
+}
+
+#[cfg(any(feature = "flex", feature = "wgpu"))]
+fn run_fused_op(
     call: FusedCall<'_>,
     input: &Tensor<3>,
     initial: &CellState,
