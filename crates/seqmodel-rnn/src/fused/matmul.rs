@@ -179,6 +179,33 @@ unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usi
     }
 }
 
+/// [`pack_rows`] for every tile of a transposed operand (`a(r, kk) = a[r + kk * cs]`, e.g. the
+/// gradients of a product read as their transpose for a weight gradient): one pass over `kk`,
+/// reading the `m` adjacent values of each `kk` once, in order, and copying whole tiles with a
+/// fixed-size copy. (Packing one tile at a time read each line of `a` twice, `cs` floats apart
+/// — often 4 KB, one L1 set — and called `memcpy` for every 8 values.)
+///
+/// # Safety
+/// `a` valid for `r + kk * cs` with `r < m`, `kk < k`; `ap` for `m.next_multiple_of(MR) * k`.
+#[inline(always)]
+unsafe fn pack_transposed<const MR: usize>(m: usize, k: usize, a: *const f32, cs: usize, ap: *mut f32) {
+    let full = m / MR * MR;
+    let rest = m - full;
+    unsafe {
+        for kk in 0..k {
+            let src = a.add(kk * cs);
+            let mut r = 0;
+            while r < full {
+                std::ptr::copy_nonoverlapping(src.add(r), ap.add(r * k + kk * MR), MR);
+                r += MR;
+            }
+            for i in 0..rest {
+                *ap.add(full * k + kk * rest + i) = *src.add(full + i);
+            }
+        }
+    }
+}
+
 /// `c[r, ..padded_n] = a[r, ..k] x P` for `r < m`: rows in tiles of `MR` (the last one
 /// smaller), each tile's rows packed k-major into `scratch` once, then multiplied with every
 /// column block.
@@ -208,11 +235,15 @@ unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     let ap = scratch.as_mut_ptr();
     // SAFETY: the caller's bounds; tiles stay inside `a`, `c`, the packed data and `scratch`.
     unsafe {
-        let mut r = 0;
-        while r < m {
-            let rows = MR.min(m - r);
-            pack_rows(k, a.add(r * lda.0), lda, rows, ap.add(r * k));
-            r += rows;
+        if lda.0 == 1 {
+            pack_transposed::<MR>(m, k, a, lda.1, ap);
+        } else {
+            let mut r = 0;
+            while r < m {
+                let rows = MR.min(m - r);
+                pack_rows(k, a.add(r * lda.0), lda, rows, ap.add(r * k));
+                r += rows;
+            }
         }
         // k in chunks of KC: a chunk of one column block (KC x width) and of the packed rows
         // (m x KC) stay in L1 while every row tile passes over them.
