@@ -846,22 +846,29 @@ pub(crate) mod scratch {
     /// Values kept in all (512 MB); larger buffers are dropped.
     const MAX_TOTAL: usize = 1 << 27;
 
-    /// A buffer of `n` values (arbitrary contents).
+    /// A buffer of `n` values (arbitrary contents): the smallest pooled one that holds `n`
+    /// without growing and is at most twice that, else a fresh one. (Growing a smaller pooled
+    /// buffer copies its old contents and faults in new pages; handing a large one to a small
+    /// request makes the next large request allocate.)
     pub fn take(n: usize) -> Vec<f32> {
         let found = POOL.lock().ok().and_then(|mut pool| {
             let best = (0..pool.len())
-                .filter(|&i| pool[i].len() >= n)
-                .min_by_key(|&i| pool[i].len())
-                .or_else(|| (0..pool.len()).max_by_key(|&i| pool[i].len()))?;
+                .filter(|&i| (n..=n.saturating_mul(2)).contains(&pool[i].capacity()))
+                .min_by_key(|&i| pool[i].capacity())?;
             Some(pool.swap_remove(best))
         });
-        let mut buf = found.unwrap_or_default();
-        if buf.len() >= n {
-            buf.truncate(n);
-        } else {
-            buf.resize(n, 0.0);
+        match found {
+            Some(mut buf) => {
+                // Same-shaped calls get back buffers of exactly their length: nothing to fill.
+                if buf.len() >= n {
+                    buf.truncate(n);
+                } else {
+                    buf.resize(n, 0.0);
+                }
+                buf
+            }
+            None => vec![0.0; n],
         }
-        buf
     }
 
     /// Return a buffer for reuse.
@@ -869,11 +876,20 @@ pub(crate) mod scratch {
         if buf.is_empty() {
             return;
         }
-        if let Ok(mut pool) = POOL.lock()
-            && pool.len() < KEEP
-            && pool.iter().map(Vec::len).sum::<usize>() + buf.len() <= MAX_TOTAL
-        {
+        if buf.capacity() > MAX_TOTAL {
+            return;
+        }
+        if let Ok(mut pool) = POOL.lock() {
             pool.push(buf);
+            // Over the limits, drop the smallest buffers first: they are the cheapest to make.
+            while pool.len() > KEEP
+                || pool.iter().map(Vec::capacity).sum::<usize>() > MAX_TOTAL
+            {
+                let Some(smallest) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) else {
+                    break;
+                };
+                pool.swap_remove(smallest);
+            }
         }
     }
 }
