@@ -882,9 +882,7 @@ pub(crate) mod scratch {
         if let Ok(mut pool) = POOL.lock() {
             pool.push(buf);
             // Over the limits, drop the smallest buffers first: they are the cheapest to make.
-            while pool.len() > KEEP
-                || pool.iter().map(Vec::capacity).sum::<usize>() > MAX_TOTAL
-            {
+            while pool.len() > KEEP || pool.iter().map(Vec::capacity).sum::<usize>() > MAX_TOTAL {
                 let Some(smallest) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) else {
                     break;
                 };

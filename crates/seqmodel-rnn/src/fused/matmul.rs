@@ -25,7 +25,7 @@ impl PackedMatrix {
     fn zero_padded(k: usize, n: usize, width: usize) -> Self {
         let blocks = n.div_ceil(width);
         let mut data = super::cpu::scratch::take(blocks * k * width);
-        if n % width != 0 {
+        if !n.is_multiple_of(width) {
             data[(blocks - 1) * k * width..].fill(0.0);
         }
         Self { k, n, width, data }
@@ -188,7 +188,13 @@ unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usi
 /// # Safety
 /// `a` valid for `r + kk * cs` with `r < m`, `kk < k`; `ap` for `m.next_multiple_of(MR) * k`.
 #[inline(always)]
-unsafe fn pack_transposed<const MR: usize>(m: usize, k: usize, a: *const f32, cs: usize, ap: *mut f32) {
+unsafe fn pack_transposed<const MR: usize>(
+    m: usize,
+    k: usize,
+    a: *const f32,
+    cs: usize,
+    ap: *mut f32,
+) {
     let full = m / MR * MR;
     let rest = m - full;
     unsafe {
@@ -444,7 +450,8 @@ mod tests {
 
     #[test]
     fn strided_operands_give_the_same_product() {
-        let (m, k, n) = (13, 9, 21);
+        // Several full tiles and a smaller last one on every set, `k` over two chunks.
+        let (m, k, n) = (37, 150, 21);
         let a: Vec<f32> = (0..m * k)
             .map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0)
             .collect();
@@ -452,38 +459,49 @@ mod tests {
             .map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0)
             .collect();
         let want = naive(&a, m, k, &w, n);
-        let p = PackedMatrix::transposed(&w, n, k, Isa::Portable);
-        let ldc = p.padded_n();
         // The same `a` stored transposed ([k, m]) and spread out (every other value).
         let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
         let spread: Vec<f32> = (0..2 * m * k)
             .map(|i| if i % 2 == 0 { a[i / 2] } else { f32::NAN })
             .collect();
-        for (name, data, strides) in [("transposed", &at, (1, m)), ("spread", &spread, (2 * k, 2))]
-        {
-            let mut c = vec![f32::NAN; m * ldc];
-            // SAFETY: every (r, kk) of the strided view is inside `data`; `c` is m x ldc.
-            unsafe {
-                <Portable as TiledProduct>::product(
-                    m,
-                    data.as_ptr(),
-                    strides,
-                    &p,
-                    c.as_mut_ptr(),
-                    ldc,
-                    &mut Vec::new(),
-                )
-            };
-            for r in 0..m {
-                for j in 0..n {
-                    let (got, want) = (c[r * ldc + j], want[r * n + j]);
-                    assert!(
-                        (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                        "{name} [{r},{j}]: {got} vs {want}"
-                    );
+        let mut checked = 0;
+        for isa in Isa::supported() {
+            let p = PackedMatrix::transposed(&w, n, k, isa);
+            let ldc = p.padded_n();
+            for (name, data, strides) in
+                [("transposed", &at, (1, m)), ("spread", &spread, (2 * k, 2))]
+            {
+                let mut c = vec![f32::NAN; m * ldc];
+                // SAFETY: every (r, kk) of the strided view is inside `data`; `c` is m x ldc.
+                unsafe {
+                    product_isa(
+                        isa,
+                        m,
+                        data.as_ptr(),
+                        strides,
+                        &p,
+                        &mut c,
+                        ldc,
+                        &mut Vec::new(),
+                    )
+                };
+                for r in 0..m {
+                    for j in 0..n {
+                        let (got, want) = (c[r * ldc + j], want[r * n + j]);
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                            "{isa:?} {name} [{r},{j}]: {got} vs {want}"
+                        );
+                    }
                 }
+                checked += 1;
             }
         }
+        println!(
+            "checked {checked} strided products on {:?}",
+            Isa::supported()
+        );
+        assert!(checked >= 2);
     }
 
     #[test]
