@@ -244,6 +244,67 @@ fn inference_forward_matches_the_reference_path() {
     }
 }
 
+/// Inference keeps packed weights between calls (keyed by the weights' storage): a repeated
+/// call gives the same values, and new weights in the same layer are never served the packing
+/// of the old ones.
+#[test]
+fn inference_after_new_weights_uses_the_new_weights() {
+    let device = Device::flex();
+    let lstm = LstmConfig::new(6, 19)
+        .with_bidirectional(true)
+        .init(&device)
+        .expect("valid");
+    let input = tensor3(values(8, 3 * 7 * 6, 1.0), [3, 7, 6], &device);
+    let run = |lstm: &seqmodel_rnn::Lstm| {
+        common::to_vec(
+            lstm.forward(input.clone(), None, None)
+                .expect("runs")
+                .output,
+        )
+    };
+    let first = run(&lstm);
+    assert_eq!(run(&lstm), first, "a repeated call (packed weights reused)");
+
+    // The same layer with every weight changed, loaded through a state dict.
+    let mut dict = lstm.state_dict("");
+    let keys: Vec<String> = dict.keys().map(str::to_string).collect();
+    for key in keys {
+        let data = dict.get(&key).expect("listed").clone();
+        let shape = data.shape().to_vec();
+        let changed: Vec<f32> = data
+            .try_to_vec::<f32>()
+            .expect("f32")
+            .iter()
+            .map(|v| 0.5 - v)
+            .collect();
+        dict.insert(key, burn::tensor::TensorData::new(changed, shape));
+    }
+    let updated = lstm
+        .clone()
+        .load_state_dict(&dict, "")
+        .expect("same shapes");
+    let reference = seqmodel_rnn::Lstm {
+        execution: Execution::Reference,
+        ..updated.clone()
+    };
+    let fused = run(&updated);
+    let want = run(&reference);
+    let diff = common::max_abs_diff(&fused, &want);
+    assert!(
+        diff < 2e-5,
+        "new weights: fused and reference differ by {diff}"
+    );
+    assert!(
+        common::max_abs_diff(&fused, &first) > 1e-3,
+        "the new weights change the output"
+    );
+    assert_eq!(
+        run(&lstm),
+        first,
+        "the old layer still gives its own values"
+    );
+}
+
 /// `Execution::Reference` and a projected LSTM never take the fused kernel; other backends
 /// (ndarray) have none.
 #[test]

@@ -214,6 +214,28 @@ pub fn forward(
     inputs: &Inputs<'_>,
     train: bool,
 ) -> (Vec<f32>, Option<Saved>) {
+    forward_prepacked(isa, kind, dims, inputs, train, None)
+}
+
+/// `W_ih^T` and `W_hh^T` already packed for the tiled product (e.g. kept between calls).
+#[derive(Debug, Clone, Copy)]
+pub struct Prepacked<'a> {
+    /// `PackedMatrix::transposed(w_ih, G*H, In, isa)`.
+    pub w_ih_t: &'a PackedMatrix,
+    /// `PackedMatrix::transposed(w_hh, G*H, H, isa)`.
+    pub w_hh_t: &'a PackedMatrix,
+}
+
+/// [`forward`], with the weights packed by the caller when `prepacked` is given (for the
+/// same `isa`; their values must be `inputs.w_ih` and `inputs.w_hh`).
+pub fn forward_prepacked(
+    isa: Isa,
+    kind: CellKind,
+    dims: Dims,
+    inputs: &Inputs<'_>,
+    train: bool,
+    prepacked: Option<Prepacked<'_>>,
+) -> (Vec<f32>, Option<Saved>) {
     let Dims {
         batch,
         time,
@@ -222,10 +244,25 @@ pub fn forward(
     } = dims;
     let gh = kind.gates() * hidden;
     check_inputs(kind, dims, inputs);
-    let wih_t = PackedMatrix::transposed(inputs.w_ih, gh, dims.input, isa);
+    if let Some(p) = prepacked {
+        assert_eq!(
+            p.w_ih_t.shape(),
+            (dims.input, gh),
+            "prepacked W_ih^T: [In, G*H]"
+        );
+        assert_eq!(p.w_hh_t.shape(), (hidden, gh), "prepacked W_hh^T: [H, G*H]");
+    }
+    let packed_ih;
+    let wih_t = match prepacked {
+        Some(p) => p.w_ih_t,
+        None => {
+            packed_ih = PackedMatrix::transposed(inputs.w_ih, gh, dims.input, isa);
+            &packed_ih
+        }
+    };
     let xs = wih_t.padded_n();
     let mut xp = scratch::take(batch * time * xs);
-    parallel_product(isa, inputs.x, dims.input, &wih_t, &mut xp, xs);
+    parallel_product(isa, inputs.x, dims.input, wih_t, &mut xp, xs);
     let zeros;
     let b_hn = if kind == CellKind::Gru {
         inputs.b_hn
@@ -255,7 +292,14 @@ pub fn forward(
             saved.cell = scratch::take(per_step);
         }
     }
-    let wt = PackedMatrix::transposed(inputs.w_hh, gh, hidden, isa);
+    let packed_hh;
+    let wt = match prepacked {
+        Some(p) => p.w_hh_t,
+        None => {
+            packed_hh = PackedMatrix::transposed(inputs.w_hh, gh, hidden, isa);
+            &packed_hh
+        }
+    };
     let blocks = row_blocks(batch, gh * hidden);
     let row = |n: usize| time * n * hidden;
     let mut outs = split_rows(&mut out, (time + kind.state_rows()) * hidden, &blocks).into_iter();
@@ -275,7 +319,7 @@ pub fn forward(
         })
         .collect();
     let run =
-        |mut job: ForwardBlock<'_>| forward_block_isa(isa, kind, dims, &rec, &wt, train, &mut job);
+        |mut job: ForwardBlock<'_>| forward_block_isa(isa, kind, dims, &rec, wt, train, &mut job);
     if jobs.len() == 1 {
         jobs.into_iter().for_each(run);
     } else {

@@ -16,8 +16,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Bytes, DType, Dispatch, Flex, Shape, backend_extension};
 use burn::tensor::Tensor;
 
-use super::cpu::{self, CellKind, Dims, Inputs, Needs, Saved};
+use super::cpu::{self, CellKind, Dims, Inputs, Needs, Prepacked, Saved};
 use super::simd::Isa;
+use super::weight_cache;
 
 /// The fused recurrence (see [`super::cpu`] for the layouts).
 #[backend_extension(Flex, Autodiff)]
@@ -187,8 +188,24 @@ impl Call {
         [batch, time + self.kind.state_rows(), hidden]
     }
 
+    /// The forward pass; inference takes the packed weights from [`weight_cache`].
     fn forward(&self, train: bool) -> (FlexTensor, Option<Saved>) {
-        let (out, saved) = cpu::forward(Isa::detect(), self.kind, self.dims, &self.inputs(), train);
+        let isa = Isa::detect();
+        let inputs = self.inputs();
+        let (out, saved) = if train {
+            cpu::forward(isa, self.kind, self.dims, &inputs, true)
+        } else {
+            let gh = self.kind.gates() * self.dims.hidden;
+            let w_ih_t =
+                weight_cache::transposed(&self.w_ih.0.0, inputs.w_ih, gh, self.dims.input, isa);
+            let w_hh_t =
+                weight_cache::transposed(&self.w_hh.0.0, inputs.w_hh, gh, self.dims.hidden, isa);
+            let prepacked = Prepacked {
+                w_ih_t: &w_ih_t,
+                w_hh_t: &w_hh_t,
+            };
+            cpu::forward_prepacked(isa, self.kind, self.dims, &inputs, false, Some(prepacked))
+        };
         (flex_tensor(out, &self.output_shape()), saved)
     }
 }

@@ -11,7 +11,7 @@ use super::simd::{Isa, Portable, Simd};
 
 /// A `[k, n]` matrix in column blocks of `width` columns: block `j` holds columns
 /// `j * width .. (j + 1) * width` of every row, row after row, zero past column `n`.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct PackedMatrix {
     k: usize,
     n: usize,
@@ -69,6 +69,11 @@ impl PackedMatrix {
     /// Depth `k` (rows of `P`).
     pub fn k(&self) -> usize {
         self.k
+    }
+
+    /// `(k, n)`: the shape of `P`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.k, self.n)
     }
 
     /// Columns of `c` a product writes: `n` rounded up to whole blocks.

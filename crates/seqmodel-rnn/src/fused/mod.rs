@@ -27,6 +27,8 @@ mod kind;
 pub(crate) mod matmul;
 #[cfg(feature = "flex")]
 pub mod simd;
+#[cfg(feature = "flex")]
+mod weight_cache;
 
 use burn::config::Config;
 #[cfg(any(feature = "flex", feature = "wgpu"))]
