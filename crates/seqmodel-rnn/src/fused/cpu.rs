@@ -672,6 +672,12 @@ struct BackwardBlock<'a> {
     d_gh: &'a mut [f32],
     d_h0: &'a mut [f32],
     d_c0: &'a mut [f32],
+    /// This block's share of the bias gradient (column sums of its `d_xp` rows), summed
+    /// while the rows are written; empty when the bias needs no gradient.
+    d_bias: Vec<f32>,
+    /// GRU: this block's share of the `b_hn` gradient (sums of the n part of `d_gh`); empty
+    /// when not needed.
+    d_b_hn: Vec<f32>,
 }
 
 /// Backpropagation through time: the gradients of every input of [`forward`] given the gradient
@@ -734,16 +740,24 @@ pub fn backward(
             d_gh: d_ghs.next().unwrap_or_default(),
             d_h0: d_h0s.next().unwrap_or_default(),
             d_c0: d_c0s.next().unwrap_or_default(),
+            d_bias: zeros(needs.bias, gh),
+            d_b_hn: zeros(kind == CellKind::Gru && needs.b_hn, hidden),
         })
         .collect();
-    let run = |mut job: BackwardBlock<'_>| {
-        backward_block_isa(isa, kind, dims, inputs.lengths, saved, d_out, &w, &mut job)
+    let run = |job: &mut BackwardBlock<'_>| {
+        backward_block_isa(isa, kind, dims, inputs.lengths, saved, d_out, &w, job)
     };
+    let mut jobs = jobs;
     if jobs.len() == 1 {
-        jobs.into_iter().for_each(run);
+        jobs.iter_mut().for_each(run);
     } else {
-        jobs.into_par_iter().for_each(run);
+        jobs.par_iter_mut().for_each(run);
     }
+    for job in &jobs {
+        add_to(&mut grads.bias, &job.d_bias);
+        add_to(&mut grads.b_hn, &job.d_b_hn);
+    }
+    drop(jobs);
     drop((d_xps, d_ghs, d_h0s, d_c0s));
 
     // dW_hh = sum over (b, t) of d_gh[b, t]^T h_prev[b, t]: one [G*H, B*T] x [B*T, H] product.
@@ -753,14 +767,8 @@ pub fn backward(
     if needs.w_hh {
         weight_gradient(isa, d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
     }
-    if kind == CellKind::Gru && needs.b_hn {
-        for step in d_gh.chunks_exact(gh) {
-            for (acc, v) in grads.b_hn.iter_mut().zip(&step[2 * hidden..]) {
-                *acc += v;
-            }
-        }
-    }
-    // The input projection: dx = d_xp W_ih, dW_ih = d_xp^T x, d_bias = column sums of d_xp.
+    // The input projection: dx = d_xp W_ih, dW_ih = d_xp^T x (d_bias, the column sums of
+    // d_xp, was summed by the blocks).
     let input = dims.input;
     if needs.x {
         let w_ih = PackedMatrix::rows(inputs.w_ih, gh, input, isa);
@@ -779,16 +787,16 @@ pub fn backward(
     if needs.w_ih {
         weight_gradient(isa, &d_xp, gh, inputs.x, input, &mut grads.w_ih);
     }
-    if needs.bias {
-        for step in d_xp.chunks_exact(gh) {
-            for (acc, v) in grads.bias.iter_mut().zip(step) {
-                *acc += v;
-            }
-        }
-    }
     scratch::give(d_xp);
     scratch::give(d_gh);
     grads
+}
+
+/// `acc += v` elementwise (nothing for an empty `v`).
+fn add_to(acc: &mut [f32], v: &[f32]) {
+    for (a, v) in acc.iter_mut().zip(v) {
+        *a += v;
+    }
 }
 
 /// `out [m, n] = d^T x v` for row-major `d: [rows, m]` and `v: [rows, n]`: the gradient of a
@@ -1094,6 +1102,11 @@ unsafe fn backward_block<S: TiledProduct>(
                         gru_back_span::<S>(h_, 0, main, &p);
                         gru_back_span::<Portable>(h_, main, h_, &p);
                         job.d_gh[local * gh..][..gh].copy_from_slice(dgr);
+                        if !job.d_b_hn.is_empty() {
+                            for (acc, v) in job.d_b_hn.iter_mut().zip(&dgr[2 * h_..]) {
+                                *acc += v;
+                            }
+                        }
                     }
                     CellKind::RnnTanh | CellKind::RnnRelu => {
                         let relu = kind == CellKind::RnnRelu;
@@ -1109,6 +1122,10 @@ unsafe fn backward_block<S: TiledProduct>(
                         rnn_back_span::<Portable>(relu, main, h_, &p);
                     }
                 }
+            }
+            // A plain loop: vectorised under this function's target features.
+            for (acc, v) in job.d_bias.iter_mut().zip(dx.iter()) {
+                *acc += v;
             }
         }
         // SAFETY: `dg` is `m x G*H`, `dh_prev` is `m x np`.
