@@ -115,6 +115,12 @@ pub(crate) unsafe trait Simd: Copy {
     /// `v` where `a > 0`, else 0 (the ReLU derivative applied to `v`).
     unsafe fn where_positive(a: Self::V, v: Self::V) -> Self::V;
 
+    /// `p * 2^n` for integral `n` in `[-126, 127]`.
+    #[inline(always)]
+    unsafe fn scale_pow2(p: Self::V, n: Self::V) -> Self::V {
+        unsafe { Self::mul(p, Self::pow2(n)) }
+    }
+
     /// `1 / x` for `x >= 1` (all the gate math needs), within 2 ulp: a hardware estimate
     /// refined by one Newton step where the set has one (a division is several times slower).
     #[inline(always)]
@@ -139,7 +145,7 @@ pub(crate) unsafe trait Simd: Copy {
             p = Self::mul_add(p, r, Self::splat(0.5));
             let r2 = Self::mul(r, r);
             let e = Self::add(Self::mul_add(p, r2, r), Self::splat(1.0));
-            Self::mul(e, Self::pow2(n))
+            Self::scale_pow2(e, n)
         }
     }
 
@@ -377,6 +383,11 @@ mod x86 {
                 let i = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
                 _mm512_castsi512_ps(_mm512_slli_epi32::<23>(i))
             }
+        }
+        #[inline(always)]
+        unsafe fn scale_pow2(p: __m512, n: __m512) -> __m512 {
+            // One instruction instead of building 2^n from its exponent bits and multiplying.
+            unsafe { _mm512_scalef_ps(p, n) }
         }
         #[inline(always)]
         unsafe fn recip(x: __m512) -> __m512 {
