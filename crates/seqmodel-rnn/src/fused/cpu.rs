@@ -760,16 +760,32 @@ pub fn backward(
     drop(jobs);
     drop((d_xps, d_ghs, d_h0s, d_c0s));
 
-    // dW_hh = sum over (b, t) of d_gh[b, t]^T h_prev[b, t]: one [G*H, B*T] x [B*T, H] product.
+    // dW_hh [gh, H] = d_gh^T [gh, B*T] x h_prev [B*T, H] and dW_ih [gh, In] = d_xp^T x: for
+    // an LSTM or RNN `d_gh` is `d_xp`, so one product against `[h_prev | x]` gives both.
     let rows = batch * time;
-    let d_ghs: &[f32] = if kind == CellKind::Gru { &d_gh } else { &d_xp };
-    // dW_hh [gh, H] = d_gh^T [gh, B*T] x h_prev [B*T, H].
-    if needs.w_hh {
-        weight_gradient(isa, d_ghs, gh, &saved.hprev, hidden, &mut grads.w_hh);
-    }
-    // The input projection: dx = d_xp W_ih, dW_ih = d_xp^T x (d_bias, the column sums of
-    // d_xp, was summed by the blocks).
     let input = dims.input;
+    {
+        let Grads { w_hh, w_ih, .. } = &mut grads;
+        let hh = needs
+            .w_hh
+            .then_some((&saved.hprev[..], hidden, &mut w_hh[..]));
+        let ih = needs.w_ih.then_some((inputs.x, input, &mut w_ih[..]));
+        if kind == CellKind::Gru {
+            if let Some(part) = hh {
+                weight_gradients(isa, &d_gh, gh, &mut [part]);
+            }
+            if let Some(part) = ih {
+                weight_gradients(isa, &d_xp, gh, &mut [part]);
+            }
+        } else {
+            let mut parts: Vec<_> = hh.into_iter().chain(ih).collect();
+            if !parts.is_empty() {
+                weight_gradients(isa, &d_xp, gh, &mut parts);
+            }
+        }
+    }
+    // The input projection: dx = d_xp W_ih (d_bias, the column sums of d_xp, was summed by
+    // the blocks).
     if needs.x {
         let w_ih = PackedMatrix::rows(inputs.w_ih, gh, input, isa);
         let xs = w_ih.padded_n();
@@ -783,10 +799,6 @@ pub fn backward(
         }
         grads.x = dx;
     }
-    // dW_ih [gh, In] = d_xp^T [gh, B*T] x x [B*T, In].
-    if needs.w_ih {
-        weight_gradient(isa, &d_xp, gh, inputs.x, input, &mut grads.w_ih);
-    }
     scratch::give(d_xp);
     scratch::give(d_gh);
     grads
@@ -799,31 +811,44 @@ fn add_to(acc: &mut [f32], v: &[f32]) {
     }
 }
 
-/// `out [m, n] = d^T x v` for row-major `d: [rows, m]` and `v: [rows, n]`: the gradient of a
-/// weight from the gradients `d` of its products and their inputs `v`. The tiled kernel reads
-/// `d` transposed through its strides; `v` is packed once.
-fn weight_gradient(isa: Isa, d: &[f32], m: usize, v: &[f32], n: usize, out: &mut [f32]) {
-    let rows = v.len() / n.max(1);
-    assert!(
-        d.len() >= rows * m && out.len() == m * n,
-        "weight_gradient: operand sizes"
-    );
+/// `out_i [m, n_i] = d^T x v_i` for row-major `d: [rows, m]` and every part
+/// `(v_i: [rows, n_i], n_i, out_i)`: the gradients of weights from the gradients `d` of their
+/// products and their inputs `v_i`. One product against `[v_1 | v_2 | ..]` (packed once),
+/// so `d`, read transposed through the strides, is packed once for all parts.
+fn weight_gradients(isa: Isa, d: &[f32], m: usize, parts: &mut [(&[f32], usize, &mut [f32])]) {
+    let n: usize = parts.iter().map(|p| p.1).sum();
+    let rows = parts.first().map_or(0, |p| p.0.len() / p.1.max(1));
+    for (v, width, out) in parts.iter() {
+        assert!(
+            v.len() == rows * width && out.len() == m * width && d.len() >= rows * m,
+            "weight_gradients: operand sizes"
+        );
+    }
     if rows == 0 || m == 0 || n == 0 {
-        out.fill(0.0);
+        for (_, _, out) in parts.iter_mut() {
+            out.fill(0.0);
+        }
         return;
     }
-    let packed = PackedMatrix::rows(v, rows, n, isa);
+    let sources: Vec<(&[f32], usize)> = parts.iter().map(|p| (p.0, p.1)).collect();
+    let packed = PackedMatrix::rows_concat(&sources, rows, isa);
     let ldc = packed.padded_n();
-    if ldc == n {
+    if let [(_, width, out)] = parts
+        && ldc == *width
+    {
         parallel_product_strided(isa, d, m, (1, m), &packed, out, ldc);
-    } else {
-        let mut wide = scratch::take(m * ldc);
-        parallel_product_strided(isa, d, m, (1, m), &packed, &mut wide, ldc);
-        for (row, wide) in out.chunks_exact_mut(n).zip(wide.chunks_exact(ldc)) {
-            row.copy_from_slice(&wide[..n]);
-        }
-        scratch::give(wide);
+        return;
     }
+    let mut wide = scratch::take(m * ldc);
+    parallel_product_strided(isa, d, m, (1, m), &packed, &mut wide, ldc);
+    let mut offset = 0;
+    for (_, width, out) in parts.iter_mut() {
+        for (row, wide) in out.chunks_exact_mut(*width).zip(wide.chunks_exact(ldc)) {
+            row.copy_from_slice(&wide[offset..offset + *width]);
+        }
+        offset += *width;
+    }
+    scratch::give(wide);
 }
 
 /// `c[r, ..ldc] = a[r, ..k] x P` for every row of a row-major `a: [rows, k]`, rows split

@@ -54,13 +54,31 @@ impl PackedMatrix {
     /// `P = W` for a row-major `w: [k, n]` (`weight_hh` as `[G*H, H]` gives the backward
     /// product `dgates W_hh`): each row of `w` is copied in `width`-wide pieces.
     pub fn rows(w: &[f32], k: usize, n: usize, isa: Isa) -> Self {
-        assert_eq!(w.len(), k * n, "rows: w is [k, n]");
+        Self::rows_concat(&[(w, n)], k, isa)
+    }
+
+    /// `P = [W_1 | W_2 | ..]` for row-major parts `w_i: [k, n_i]` (given as `(w_i, n_i)`): the
+    /// rows of all parts side by side, as [`PackedMatrix::rows`] of their concatenation.
+    pub fn rows_concat(parts: &[(&[f32], usize)], k: usize, isa: Isa) -> Self {
+        let n = parts.iter().map(|p| p.1).sum();
+        for (w, width) in parts {
+            assert_eq!(w.len(), k * width, "rows_concat: each part is [k, n_i]");
+        }
         let mut p = Self::zero_padded(k, n, tile_width(isa));
         let width = p.width;
-        for (kk, row) in w.chunks_exact(n.max(1)).enumerate().take(k) {
-            for (block, piece) in row.chunks(width).enumerate() {
-                let at = block * k * width + kk * width;
-                p.data[at..at + piece.len()].copy_from_slice(piece);
+        for kk in 0..k {
+            let mut col = 0;
+            for (w, part_n) in parts {
+                // This row of the part, in pieces that stay inside one block each.
+                let mut row = &w[kk * part_n..][..*part_n];
+                while !row.is_empty() {
+                    let (block, within) = (col / width, col % width);
+                    let len = row.len().min(width - within);
+                    let at = block * k * width + kk * width + within;
+                    p.data[at..at + len].copy_from_slice(&row[..len]);
+                    row = &row[len..];
+                    col += len;
+                }
             }
         }
         p
@@ -451,6 +469,44 @@ mod tests {
                 &mut Vec::new(),
             )
         }
+    }
+
+    #[test]
+    fn concatenated_rows_pack_as_one_matrix() {
+        // Parts that end inside a block, and an empty part.
+        let k = 5;
+        let parts_n = [7usize, 0, 30, 3];
+        let parts: Vec<Vec<f32>> = parts_n
+            .iter()
+            .enumerate()
+            .map(|(p, &n)| (0..k * n).map(|i| (p * 1000 + i) as f32).collect())
+            .collect();
+        let n: usize = parts_n.iter().sum();
+        let whole: Vec<f32> = (0..k)
+            .flat_map(|kk| {
+                parts
+                    .iter()
+                    .zip(parts_n)
+                    .flat_map(move |(w, pn)| w[kk * pn..(kk + 1) * pn].to_vec())
+            })
+            .collect();
+        for isa in Isa::supported() {
+            let sources: Vec<(&[f32], usize)> = parts
+                .iter()
+                .zip(parts_n)
+                .map(|(w, pn)| (&w[..], pn))
+                .collect();
+            let concat = PackedMatrix::rows_concat(&sources, k, isa);
+            let reference = PackedMatrix::transposed(&transpose(&whole, k, n), n, k, isa);
+            assert_eq!(concat, reference, "{isa:?}");
+        }
+    }
+
+    /// `[rows, cols]` row-major to `[cols, rows]`.
+    fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+        (0..cols * rows)
+            .map(|i| w[(i % rows) * cols + i / rows])
+            .collect()
     }
 
     #[test]
