@@ -72,7 +72,7 @@ impl Drop for Saved {
             &mut self.act,
             &mut self.hprev,
             &mut self.cprev,
-            &mut self.cell,
+            &mut self.tanh_cell,
         ] {
             scratch::give(std::mem::take(buf));
         }
@@ -102,8 +102,9 @@ pub struct Saved {
     pub hprev: Vec<f32>,
     /// LSTM: the cell state each step started from, `[B, T, H]`.
     pub cprev: Vec<f32>,
-    /// LSTM: the cell state after each step, `[B, T, H]`.
-    pub cell: Vec<f32>,
+    /// LSTM: `tanh` of the cell state after each step, `[B, T, H]` (all the backward pass
+    /// needs of it).
+    pub tanh_cell: Vec<f32>,
 }
 
 /// Which gradients a backward pass computes (an input that needs none is skipped: e.g. the
@@ -202,7 +203,7 @@ struct ForwardBlock<'a> {
     act: &'a mut [f32],
     hprev: &'a mut [f32],
     cprev: &'a mut [f32],
-    cell: &'a mut [f32],
+    tanh_cell: &'a mut [f32],
 }
 
 /// Run the recurrence. Returns the packed output `[B, T + S, H]` and, with `train`, what
@@ -289,7 +290,7 @@ pub fn forward_prepacked(
         saved.hprev = scratch::take(per_step);
         if kind.has_cell() {
             saved.cprev = scratch::take(per_step);
-            saved.cell = scratch::take(per_step);
+            saved.tanh_cell = scratch::take(per_step);
         }
     }
     let packed_hh;
@@ -306,7 +307,7 @@ pub fn forward_prepacked(
     let mut acts = split_rows(&mut saved.act, row(kind.saved_gates()), &blocks).into_iter();
     let mut hprevs = split_rows(&mut saved.hprev, row(1), &blocks).into_iter();
     let mut cprevs = split_rows(&mut saved.cprev, row(1), &blocks).into_iter();
-    let mut cells = split_rows(&mut saved.cell, row(1), &blocks).into_iter();
+    let mut cells = split_rows(&mut saved.tanh_cell, row(1), &blocks).into_iter();
     let jobs: Vec<ForwardBlock<'_>> = blocks
         .iter()
         .map(|rows| ForwardBlock {
@@ -315,7 +316,7 @@ pub fn forward_prepacked(
             act: acts.next().unwrap_or_default(),
             hprev: hprevs.next().unwrap_or_default(),
             cprev: cprevs.next().unwrap_or_default(),
-            cell: cells.next().unwrap_or_default(),
+            tanh_cell: cells.next().unwrap_or_default(),
         })
         .collect();
     let run =
@@ -480,7 +481,7 @@ unsafe fn forward_block<S: TiledProduct>(
                         let cr = &mut c[r * h_..][..h_];
                         let cell = if train {
                             job.cprev[bt * h_..][..h_].copy_from_slice(cr);
-                            job.cell[bt * h_..][..h_].as_mut_ptr()
+                            job.tanh_cell[bt * h_..][..h_].as_mut_ptr()
                         } else {
                             std::ptr::null_mut()
                         };
@@ -492,7 +493,7 @@ unsafe fn forward_block<S: TiledProduct>(
                             c: cr.as_mut_ptr(),
                             out: out.as_mut_ptr(),
                             act,
-                            cell,
+                            tanh_cell: cell,
                         };
                         let main = h_ / S::LANES * S::LANES;
                         lstm_span::<S>(h_, 0, main, &p);
@@ -547,7 +548,8 @@ struct LstmPtrs {
     c: *mut f32,
     out: *mut f32,
     act: *mut f32,
-    cell: *mut f32,
+    /// `tanh` of the new cell state (training).
+    tanh_cell: *mut f32,
 }
 
 /// LSTM gate math on columns `j0..j1` (a multiple of `S::LANES` long).
@@ -572,7 +574,8 @@ unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
             let g = S::tanh(pre!(2));
             let o = S::sigmoid(pre!(3));
             let c = S::mul_add(f, S::load(p.c.add(j)), S::mul(i, g));
-            let h = S::mul(o, S::tanh(c));
+            let tc = S::tanh(c);
+            let h = S::mul(o, tc);
             S::store(p.c.add(j), c);
             S::store(p.h.add(j), h);
             S::store(p.out.add(j), h);
@@ -581,7 +584,7 @@ unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
                 S::store(p.act.add(h_ + j), f);
                 S::store(p.act.add(2 * h_ + j), g);
                 S::store(p.act.add(3 * h_ + j), o);
-                S::store(p.cell.add(j), c);
+                S::store(p.tanh_cell.add(j), tc);
             }
         }
         j += S::LANES;
@@ -1061,7 +1064,6 @@ unsafe fn backward_block<S: TiledProduct>(
             dc[r * h_..][..h_].copy_from_slice(&d_out[base + (time + 1) * h_..][..h_]);
         }
     }
-    let mut dg = vec![0.0f32; m * gh];
     let mut direct = vec![0.0f32; if kind == CellKind::Gru { m * h_ } else { 0 }];
     let mut dh_prev = vec![0.0f32; m * np];
     let mut scratch = Vec::new();
@@ -1078,9 +1080,7 @@ unsafe fn backward_block<S: TiledProduct>(
             continue;
         }
         for (r, &len) in lengths.iter().enumerate() {
-            let dgr = &mut dg[r * gh..][..gh];
             if len <= t {
-                dgr.fill(0.0);
                 let local = r * time + t;
                 job.d_xp[local * gh..][..gh].fill(0.0);
                 if kind == CellKind::Gru {
@@ -1104,16 +1104,16 @@ unsafe fn backward_block<S: TiledProduct>(
                             dc: dc[r * h_..].as_mut_ptr(),
                             dout: dout.as_ptr(),
                             act: act.as_ptr(),
-                            cell: saved.cell[bt * h_..][..h_].as_ptr(),
+                            tanh_cell: saved.tanh_cell[bt * h_..][..h_].as_ptr(),
                             cprev: saved.cprev[bt * h_..][..h_].as_ptr(),
                             dx: dx.as_mut_ptr(),
-                            dg: dgr.as_mut_ptr(),
                         };
                         let main = h_ / S::LANES * S::LANES;
                         lstm_back_span::<S>(h_, 0, main, &p);
                         lstm_back_span::<Portable>(h_, main, h_, &p);
                     }
                     CellKind::Gru => {
+                        let dgr = &mut job.d_gh[local * gh..][..gh];
                         let p = GruBackPtrs {
                             dh: dh[r * h_..].as_ptr(),
                             dout: dout.as_ptr(),
@@ -1126,7 +1126,6 @@ unsafe fn backward_block<S: TiledProduct>(
                         let main = h_ / S::LANES * S::LANES;
                         gru_back_span::<S>(h_, 0, main, &p);
                         gru_back_span::<Portable>(h_, main, h_, &p);
-                        job.d_gh[local * gh..][..gh].copy_from_slice(dgr);
                         if !job.d_b_hn.is_empty() {
                             for (acc, v) in job.d_b_hn.iter_mut().zip(&dgr[2 * h_..]) {
                                 *acc += v;
@@ -1140,7 +1139,6 @@ unsafe fn backward_block<S: TiledProduct>(
                             dout: dout.as_ptr(),
                             act: act.as_ptr(),
                             dx: dx.as_mut_ptr(),
-                            dg: dgr.as_mut_ptr(),
                         };
                         let main = h_ / S::LANES * S::LANES;
                         rnn_back_span::<S>(relu, 0, main, &p);
@@ -1153,12 +1151,21 @@ unsafe fn backward_block<S: TiledProduct>(
                 *acc += v;
             }
         }
-        // SAFETY: `dg` is `m x G*H`, `dh_prev` is `m x np`.
+        // The gradients of this step's recurrent products, read in place: row `r` at
+        // `(r * T + t) * G*H` of `d_gh` (GRU) or `d_xp` (the same values for LSTM and RNN);
+        // rows without a step `t` are 0.
+        let d_rec = if kind == CellKind::Gru {
+            &job.d_gh
+        } else {
+            &job.d_xp
+        };
+        // SAFETY: rows `r < m` at stride `T * G*H` from `t * G*H` lie in `d_rec` (`m x T x G*H`);
+        // `dh_prev` is `m x np`.
         unsafe {
             S::product(
                 m,
-                dg.as_ptr(),
-                (gh, 1),
+                d_rec.as_ptr().add(t * gh),
+                (time * gh, 1),
                 w,
                 dh_prev.as_mut_ptr(),
                 np,
@@ -1189,10 +1196,10 @@ struct LstmBackPtrs {
     dc: *mut f32,
     dout: *const f32,
     act: *const f32,
-    cell: *const f32,
+    /// `tanh` of the cell state after the step.
+    tanh_cell: *const f32,
     cprev: *const f32,
     dx: *mut f32,
-    dg: *mut f32,
 }
 
 /// LSTM backward on columns `j0..j1`: from `dh_t = dh + dout` and the carried `dc`, the
@@ -1209,7 +1216,7 @@ unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackP
             let f = S::load(p.act.add(h_ + j));
             let g = S::load(p.act.add(2 * h_ + j));
             let o = S::load(p.act.add(3 * h_ + j));
-            let tc = S::tanh(S::load(p.cell.add(j)));
+            let tc = S::load(p.tanh_cell.add(j));
             let d_o = S::mul(dh, tc);
             let dc = S::mul_add(
                 S::mul(dh, o),
@@ -1228,7 +1235,6 @@ unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackP
             ];
             for (q, v) in pre.into_iter().enumerate() {
                 S::store(p.dx.add(q * h_ + j), v);
-                S::store(p.dg.add(q * h_ + j), v);
             }
         }
         j += S::LANES;
@@ -1282,7 +1288,6 @@ struct RnnBackPtrs {
     dout: *const f32,
     act: *const f32,
     dx: *mut f32,
-    dg: *mut f32,
 }
 
 /// RNN backward on columns `j0..j1`: `da = dh_t * act'(h_t)`.
@@ -1300,7 +1305,6 @@ unsafe fn rnn_back_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnBackPt
                 S::mul(dh, S::sub(S::splat(1.0), S::mul(a, a)))
             };
             S::store(p.dx.add(j), da);
-            S::store(p.dg.add(j), da);
         }
         j += S::LANES;
     }
