@@ -319,6 +319,14 @@ impl Drop for TorchServer {
 }
 
 /// Run the benchmark.
+/// The pause before each implementation's runs in a round. Thread pools keep spinning for a
+/// while after their last parallel region (PyTorch's OpenMP worker: 5–9 ms of CPU time after
+/// an LSTM call, measured here), and a run that starts meanwhile shares a core with them:
+/// without this pause the fused path's median on case a, timed right after PyTorch's runs,
+/// was 13.0–15.4 ms against 11.5–12.4 ms with it (three runs each). 50 ms lets every pool go
+/// idle.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     let warmup = if args.quick { 1 } else { 2 };
     for name in &args.impls {
@@ -331,7 +339,8 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     }
     let wanted = |name: &str| args.impls.is_empty() || args.impls.iter().any(|i| i == name);
     // Every implementation of a case is timed in interleaved rounds (fused, reference,
-    // built-in, PyTorch, then again), so that a slow spell of the machine hits all of them.
+    // built-in, PyTorch, then again), so that a slow spell of the machine hits all of them;
+    // each one's runs start after a pause (`SETTLE`) so that no other pool still spins.
     let (rounds, per_round) = if args.quick { (2, 2) } else { (5, 3) };
     let mut torch = match &args.torch {
         Some(python) => Some(TorchServer::start(python)?),
@@ -397,13 +406,16 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             let mut samples: Vec<Vec<f64>> = vec![Vec::new(); IMPLS.len()];
             let mut torch_samples = Vec::new();
             let mut torch_here = torch_here;
+            let settle = || std::thread::sleep(SETTLE);
             for _ in 0..rounds {
                 for (i, (_, run)) in runs.iter().enumerate() {
                     if let Some(run) = run {
+                        settle();
                         samples[i].extend(sample(run, per_round)?);
                     }
                 }
                 if let Some(server) = torch_here.as_deref_mut() {
+                    settle();
                     torch_samples.extend(server.time(&case, per_round)?);
                 }
             }
