@@ -195,10 +195,13 @@ pub(crate) fn forward_layers<C: Cell>(
             outputs.push(output);
             finals.push(last);
         }
-        x = if outputs.len() == 1 {
-            outputs.remove(0)
-        } else {
-            Tensor::cat(outputs, 2)
+        x = match (outputs.len(), fused) {
+            (1, _) => outputs.remove(0),
+            (2, true) => {
+                let reverse = outputs.remove(1);
+                crate::fused::concat_directions(outputs.remove(0), reverse)
+            }
+            _ => Tensor::cat(outputs, 2),
         };
     }
     let (h_n, c_n) = stack_states(finals);

@@ -17,6 +17,8 @@
 //! against PyTorch).
 
 #[cfg(feature = "flex")]
+mod concat;
+#[cfg(feature = "flex")]
 pub(crate) mod cpu;
 #[cfg(feature = "wgpu")]
 mod cube;
@@ -109,6 +111,20 @@ pub fn uses_fused_kernel(execution: Execution, device: &burn::tensor::Device) ->
         let _ = device;
         false
     }
+}
+
+/// The output of a bidirectional layer whose directions ran the fused op: `[B, T, 2H]` from
+/// the two `[B, T, H]` outputs (forward first). On flex the outputs are read in place
+/// ([`concat`]); elsewhere this is `Tensor::cat`.
+pub(crate) fn concat_directions(forward: Tensor<3>, reverse: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    if fused_backend(&forward.device()) == Some(FusedBackend::Flex)
+        && forward.dtype() == DType::F32
+        && reverse.dtype() == DType::F32
+    {
+        return concat::concat_directions(forward, reverse);
+    }
+    Tensor::cat(vec![forward, reverse], 2)
 }
 
 /// One layer direction for the fused op, in PyTorch's parameter layout.
