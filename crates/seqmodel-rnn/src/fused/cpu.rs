@@ -7,8 +7,9 @@
 //!   of `b_hh` for a GRU);
 //! - `w_hh: [G*H, H]` (PyTorch's `weight_hh`), `b_hn: [H]` (GRU only);
 //! - `h0, c0: [B, H]`; `lengths: [B]`, each in `0..=T`;
-//! - output `[B, T + S, H]`: `h_t` for every step (exactly 0 past a sequence's length), then
-//!   `h_n` (and `c_n`), the state after each sequence's last valid step.
+//! - output `[B*T + S*B, H]`: first `h_t` for every `(b, t)` (row `b*T + t`, exactly 0 past a
+//!   sequence's length; a contiguous `[B, T, H]`), then `h_n` (rows `B*T + b`) and, for an
+//!   LSTM, `c_n` (rows `B*T + B + b`): the state after each sequence's last valid step.
 //!
 //! First one large product projects the inputs of every step (`x W_ih^T`, rows split across
 //! threads); then each step is one small product `h W_hh^T` ([`PackedMatrix`]) and one vectorised pass of gate
@@ -199,14 +200,18 @@ fn split_rows<'a>(
 /// One row block's share of the forward outputs.
 struct ForwardBlock<'a> {
     rows: Range<usize>,
+    /// The block's output rows, `[m, T, H]`.
     out: &'a mut [f32],
+    /// The block's `h_n` and `c_n` rows, `[m, H]` each (`c_n` empty unless LSTM).
+    h_n: &'a mut [f32],
+    c_n: &'a mut [f32],
     act: &'a mut [f32],
     hprev: &'a mut [f32],
     cprev: &'a mut [f32],
     tanh_cell: &'a mut [f32],
 }
 
-/// Run the recurrence. Returns the packed output `[B, T + S, H]` and, with `train`, what
+/// Run the recurrence. Returns the packed output `[B*T + S*B, H]` and, with `train`, what
 /// [`backward`] needs.
 pub fn forward(
     isa: Isa,
@@ -281,6 +286,8 @@ pub fn forward_prepacked(
         lengths: inputs.lengths,
     };
     let mut out = vec![0.0; batch * (time + kind.state_rows()) * hidden];
+    let (outputs, states) = out.split_at_mut(batch * time * hidden);
+    let (h_n, c_n) = states.split_at_mut(batch * hidden);
     let per_step = batch * time * hidden;
     let mut saved = Saved::default();
     if train {
@@ -303,7 +310,9 @@ pub fn forward_prepacked(
     };
     let blocks = row_blocks(batch, gh * hidden);
     let row = |n: usize| time * n * hidden;
-    let mut outs = split_rows(&mut out, (time + kind.state_rows()) * hidden, &blocks).into_iter();
+    let mut outs = split_rows(outputs, time * hidden, &blocks).into_iter();
+    let mut h_ns = split_rows(h_n, hidden, &blocks).into_iter();
+    let mut c_ns = split_rows(c_n, hidden, &blocks).into_iter();
     let mut acts = split_rows(&mut saved.act, row(kind.saved_gates()), &blocks).into_iter();
     let mut hprevs = split_rows(&mut saved.hprev, row(1), &blocks).into_iter();
     let mut cprevs = split_rows(&mut saved.cprev, row(1), &blocks).into_iter();
@@ -313,6 +322,8 @@ pub fn forward_prepacked(
         .map(|rows| ForwardBlock {
             rows: rows.clone(),
             out: outs.next().unwrap_or_default(),
+            h_n: h_ns.next().unwrap_or_default(),
+            c_n: c_ns.next().unwrap_or_default(),
             act: acts.next().unwrap_or_default(),
             hprev: hprevs.next().unwrap_or_default(),
             cprev: cprevs.next().unwrap_or_default(),
@@ -423,7 +434,7 @@ unsafe fn forward_block<S: TiledProduct>(
     let b0 = job.rows.start;
     let m = job.rows.len();
     let np = wt.padded_n();
-    let out_row = (time + kind.state_rows()) * h_;
+    let out_row = time * h_;
     let mut h = inputs.h0[b0 * h_..(b0 + m) * h_].to_vec();
     let mut c = if kind.has_cell() {
         inputs.c0[b0 * h_..(b0 + m) * h_].to_vec()
@@ -531,11 +542,9 @@ unsafe fn forward_block<S: TiledProduct>(
             }
         }
     }
-    for r in 0..m {
-        job.out[r * out_row + time * h_..][..h_].copy_from_slice(&h[r * h_..][..h_]);
-        if kind.has_cell() {
-            job.out[r * out_row + (time + 1) * h_..][..h_].copy_from_slice(&c[r * h_..][..h_]);
-        }
+    job.h_n.copy_from_slice(&h);
+    if kind.has_cell() {
+        job.c_n.copy_from_slice(&c);
     }
 }
 
@@ -684,7 +693,7 @@ struct BackwardBlock<'a> {
 }
 
 /// Backpropagation through time: the gradients of every input of [`forward`] given the gradient
-/// `d_out: [B, T + S, H]` of its packed output and the [`Saved`] of a `train` forward run.
+/// `d_out: [B*T + S*B, H]` of its packed output and the [`Saved`] of a `train` forward run.
 pub fn backward(
     isa: Isa,
     kind: CellKind,
@@ -705,7 +714,7 @@ pub fn backward(
     assert_eq!(
         d_out.len(),
         batch * (time + kind.state_rows()) * hidden,
-        "d_out: [B, T+S, H]"
+        "d_out: [B*T + S*B, H]"
     );
     assert_eq!(
         saved.hprev.len(),
@@ -1052,17 +1061,16 @@ unsafe fn backward_block<S: TiledProduct>(
     let b0 = job.rows.start;
     let m = job.rows.len();
     let np = w.padded_n();
-    let out_row = (time + kind.state_rows()) * h_;
+    let out_row = time * h_;
+    let batch = d_out.len() / ((time + kind.state_rows()) * h_).max(1);
     let lengths = &lengths[job.rows.clone()];
     // Carried gradients of the state, initialised from the gradients of h_n (and c_n).
     let mut dh = vec![0.0f32; m * h_];
     let mut dc = vec![0.0f32; if kind.has_cell() { m * h_ } else { 0 }];
-    for r in 0..m {
-        let base = (b0 + r) * out_row;
-        dh[r * h_..][..h_].copy_from_slice(&d_out[base + time * h_..][..h_]);
-        if kind.has_cell() {
-            dc[r * h_..][..h_].copy_from_slice(&d_out[base + (time + 1) * h_..][..h_]);
-        }
+    let states = batch * out_row;
+    dh.copy_from_slice(&d_out[states + b0 * h_..][..m * h_]);
+    if kind.has_cell() {
+        dc.copy_from_slice(&d_out[states + (batch + b0) * h_..][..m * h_]);
     }
     let mut direct = vec![0.0f32; if kind == CellKind::Gru { m * h_ } else { 0 }];
     let mut dh_prev = vec![0.0f32; m * np];
@@ -1382,11 +1390,11 @@ mod tests {
                     CellKind::RnnRelu => (0..h_).map(|j| pre(j).max(0.0)).collect(),
                 };
                 h = new_h;
-                out[(b * (time + sr) + t) * h_..][..h_].copy_from_slice(&h);
+                out[(b * time + t) * h_..][..h_].copy_from_slice(&h);
             }
-            out[(b * (time + sr) + time) * h_..][..h_].copy_from_slice(&h);
+            out[(batch * time + b) * h_..][..h_].copy_from_slice(&h);
             if kind.has_cell() {
-                out[(b * (time + sr) + time + 1) * h_..][..h_].copy_from_slice(&c);
+                out[(batch * time + batch + b) * h_..][..h_].copy_from_slice(&c);
             }
         }
         out

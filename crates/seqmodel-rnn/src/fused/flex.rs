@@ -1,9 +1,11 @@
 //! The fused recurrence as a Burn backend extension on flex, with a handwritten backward pass
 //! for `Autodiff<Flex>`.
 //!
-//! The op returns one packed tensor `[B, T + S, H]` (outputs, then `h_n`, then `c_n`): a
+//! The op returns one packed tensor `[B*T + S*B, H]` (outputs, then `h_n`, then `c_n`): a
 //! backward step has exactly one output node, and the caller cuts the three results out of it
-//! with the autodiff backend's own slices, so gradients from all of them reach the op.
+//! with the autodiff backend's own slices, so gradients from all of them reach the op. Each
+//! result is a contiguous range of rows, so the cuts (and the output's reshape to
+//! `[B, T, H]`) are views, not copies.
 
 use std::sync::Arc;
 
@@ -24,7 +26,7 @@ use super::weight_cache;
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedRecurrence: Backend {
     /// `x: [B, T, In]`, `w_ih: [G*H, In]`, `bias: [G*H]`, `w_hh: [G*H, H]`, `b_hn: [H]`,
-    /// `h0, c0: [B, H]` -> `[B, T + S, H]`.
+    /// `h0, c0: [B, H]` -> `[B*T + S*B, H]`.
     #[allow(clippy::too_many_arguments)]
     fn fused_recurrence(
         x: FloatTensor<Self>,
@@ -53,7 +55,7 @@ pub(super) fn recurrence(
     lengths: Vec<usize>,
     kind: CellKind,
     reverse: bool,
-) -> Tensor<3> {
+) -> Tensor<2> {
     let out = <Dispatch as FusedRecurrence>::fused_recurrence(
         x.into_dispatch(),
         w_ih.into_dispatch(),
@@ -178,14 +180,14 @@ impl Call {
         }
     }
 
-    fn output_shape(&self) -> [usize; 3] {
+    fn output_shape(&self) -> [usize; 2] {
         let Dims {
             batch,
             time,
             hidden,
             ..
         } = self.dims;
-        [batch, time + self.kind.state_rows(), hidden]
+        [batch * (time + self.kind.state_rows()), hidden]
     }
 
     /// The forward pass; inference takes the packed weights from [`weight_cache`].

@@ -195,51 +195,65 @@ fn run_fused_op(
         .b_hn
         .unwrap_or_else(|| Tensor::zeros([hidden], &device));
     let reverse = direction == Direction::Reverse;
-    let packed: Tensor<3> = match backend {
+    let has_cell = call.kind.has_cell();
+    let (output, hidden_n, cell_n) = match backend {
         #[cfg(feature = "flex")]
-        FusedBackend::Flex => flex::recurrence(
-            input.clone(),
-            call.weight_ih,
-            call.input_bias
-                .unwrap_or_else(|| Tensor::zeros([gh], &device)),
-            call.weight_hh,
-            b_hn,
-            h0,
-            c0,
-            lengths,
-            call.kind,
-            reverse,
-        ),
-        #[cfg(feature = "wgpu")]
-        FusedBackend::Cube => cube::recurrence(
-            {
-                // One matmul for the input projections of every step: [B*T, In] x [In, G*H].
-                let projected = input
+        FusedBackend::Flex => {
+            // [B*T + S*B, H]: the outputs, then h_n (and c_n), each a contiguous range of rows.
+            let packed = flex::recurrence(
+                input.clone(),
+                call.weight_ih,
+                call.input_bias
+                    .unwrap_or_else(|| Tensor::zeros([gh], &device)),
+                call.weight_hh,
+                b_hn,
+                h0,
+                c0,
+                lengths,
+                call.kind,
+                reverse,
+            );
+            let rows = batch * time;
+            (
+                packed
                     .clone()
-                    .reshape([batch * time, features])
-                    .matmul(call.weight_ih.transpose());
-                let projected = match call.input_bias {
-                    Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
-                    None => projected,
-                };
-                projected.reshape([batch, time, gh])
-            },
-            call.weight_hh,
-            b_hn,
-            h0,
-            c0,
-            lengths,
-            call.kind,
-            reverse,
-        ),
+                    .narrow(0, 0, rows)
+                    .reshape([batch, time, hidden]),
+                packed.clone().narrow(0, rows, batch),
+                has_cell.then(|| packed.narrow(0, rows + batch, batch)),
+            )
+        }
+        #[cfg(feature = "wgpu")]
+        FusedBackend::Cube => {
+            let packed = cube::recurrence(
+                {
+                    // One matmul for the input projections of every step: [B*T, In] x [In, G*H].
+                    let projected = input
+                        .clone()
+                        .reshape([batch * time, features])
+                        .matmul(call.weight_ih.transpose());
+                    let projected = match call.input_bias {
+                        Some(bias) => projected + bias.unsqueeze_dim::<2>(0),
+                        None => projected,
+                    };
+                    projected.reshape([batch, time, gh])
+                },
+                call.weight_hh,
+                b_hn,
+                h0,
+                c0,
+                lengths,
+                call.kind,
+                reverse,
+            );
+            // [B, T + S, H]: the outputs, then h_n (and c_n).
+            (
+                packed.clone().narrow(1, 0, time),
+                packed.clone().narrow(1, time, 1).reshape([batch, hidden]),
+                has_cell.then(|| packed.narrow(1, time + 1, 1).reshape([batch, hidden])),
+            )
+        }
     };
-    // [B, T + S, H]: the outputs, then h_n (and c_n).
-    let output = packed.clone().narrow(1, 0, time);
-    let hidden_n = packed.clone().narrow(1, time, 1).reshape([batch, hidden]);
-    let cell_n = call
-        .kind
-        .has_cell()
-        .then(|| packed.narrow(1, time + 1, 1).reshape([batch, hidden]));
     Some((
         output,
         CellState {
