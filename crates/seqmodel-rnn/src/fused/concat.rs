@@ -1,12 +1,12 @@
 //! The output of a bidirectional layer on flex: the two directions' outputs side by side,
 //! read in place.
 //!
-//! Each direction's output is a view into its fused op's packed `[B, T + S, H]` tensor, so
-//! Burn's `cat` first copies each view to a contiguous tensor and then interleaves the copies:
-//! three fresh buffers and three passes, 3.3–6 ms per bidirectional layer of
-//! `cargo xtask bench-backends` case d (13–20% of the layer). This op reads both views through
-//! their strides and writes `[B, T, 2H]` in one pass over the batch, in parallel; its backward
-//! splits the gradient the same way.
+//! Burn's `cat` makes each input contiguous (copying a strided view into a fresh buffer), then
+//! interleaves them into another fresh buffer on one thread: with the directions' outputs as
+//! strided views into the fused op's packed tensors this took 3.3–6 ms per bidirectional layer
+//! of `cargo xtask bench-backends` case d (13–20% of the layer). This op reads both inputs
+//! through their strides, whatever they are, and writes `[B, T, 2H]` once, in parallel over the
+//! batch; its backward splits the gradient the same way.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
