@@ -1054,7 +1054,12 @@ unsafe fn backward_block<S: TiledProduct>(
     w: &PackedMatrix,
     job: &mut BackwardBlock<'_>,
 ) {
-    let Dims { time, hidden, .. } = dims;
+    let Dims {
+        batch,
+        time,
+        hidden,
+        ..
+    } = dims;
     let h_ = hidden;
     let gh = kind.gates() * h_;
     let sg = kind.saved_gates() * h_;
@@ -1062,7 +1067,6 @@ unsafe fn backward_block<S: TiledProduct>(
     let m = job.rows.len();
     let np = w.padded_n();
     let out_row = time * h_;
-    let batch = d_out.len() / ((time + kind.state_rows()) * h_).max(1);
     let lengths = &lengths[job.rows.clone()];
     // Carried gradients of the state, initialised from the gradients of h_n (and c_n).
     let mut dh = vec![0.0f32; m * h_];
