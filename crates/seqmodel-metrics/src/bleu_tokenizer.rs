@@ -1,5 +1,5 @@
 //! sacrebleu's BLEU tokenisers: `13a` (mteval-v13a, the default), `intl` (mteval-v14
-//! international), `char` and `none`.
+//! international), `zh` (Chinese characters split, the rest as `13a`), `char` and `none`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::pytext::for_each_field;
+use crate::pytext::{for_each_field, is_py_space};
 use crate::{Error, Result};
 
 /// A BLEU tokeniser, named as sacrebleu names it (`--tokenize`).
@@ -20,6 +20,16 @@ pub enum BleuTokenizer {
     /// mteval-v14 international: splits Unicode punctuation (`\p{P}`) unless between digits,
     /// and every Unicode symbol (`\p{S}`).
     Intl,
+    /// sacrebleu's `zh`: every character of the CJK ranges listed in sacrebleu's
+    /// `tokenizer_zh.py` is a token of its own, the rest is tokenised by mteval-v13a's
+    /// punctuation rules (without its unescaping of `&amp;` etc.).
+    ///
+    /// Two of sacrebleu's ranges are written `'\u20000'`..`'\u2a6d6'` and
+    /// `'\u2f800'`..`'\u2fa1d'`, which Python reads as two-character strings: they select
+    /// U+2001..=U+2A6D (general punctuation, currency and mathematical symbols, arrows, ...)
+    /// and U+2F81..=U+2FA1, not CJK Extension B. This tokeniser does the same, so `€` and `…`
+    /// are tokens of their own, as in sacrebleu.
+    Zh,
     /// Every non-whitespace character is a token.
     Char,
     /// Whitespace splitting only.
@@ -32,6 +42,7 @@ impl BleuTokenizer {
         match self {
             BleuTokenizer::Thirteen => "13a",
             BleuTokenizer::Intl => "intl",
+            BleuTokenizer::Zh => "zh",
             BleuTokenizer::Char => "char",
             BleuTokenizer::None => "none",
         }
@@ -40,7 +51,12 @@ impl BleuTokenizer {
     /// Tokenises one (already lower-cased and right-stripped) segment into `out`, as a line
     /// whose Python-whitespace-separated fields are the tokens (sacrebleu's `tokenizer(line)`,
     /// up to runs of spaces). `scratch` holds reusable buffers.
-    pub fn tokenize_into(self, line: &str, out: &mut String, scratch: &mut TokenizerScratch) {
+    pub(crate) fn tokenize_into(
+        self,
+        line: &str,
+        out: &mut String,
+        scratch: &mut TokenizerScratch,
+    ) {
         out.clear();
         match self {
             BleuTokenizer::None => out.push_str(line),
@@ -52,6 +68,7 @@ impl BleuTokenizer {
             }
             BleuTokenizer::Thirteen => tokenize_13a_into(line, out, scratch),
             BleuTokenizer::Intl => out.push_str(&tokenize_intl(line)),
+            BleuTokenizer::Zh => tokenize_zh_into(line, out, scratch),
         }
     }
 
@@ -90,10 +107,11 @@ impl FromStr for BleuTokenizer {
         match s {
             "13a" => Ok(BleuTokenizer::Thirteen),
             "intl" => Ok(BleuTokenizer::Intl),
+            "zh" => Ok(BleuTokenizer::Zh),
             "char" => Ok(BleuTokenizer::Char),
             "none" => Ok(BleuTokenizer::None),
             other => Err(Error::InvalidConfig(format!(
-                "unknown BLEU tokenizer {other:?}: expected one of 13a, intl, char, none"
+                "unknown BLEU tokenizer {other:?}: expected one of 13a, intl, zh, char, none"
             ))),
         }
     }
@@ -101,7 +119,7 @@ impl FromStr for BleuTokenizer {
 
 /// Reusable buffers of the `13a` tokeniser.
 #[derive(Debug, Default)]
-pub struct TokenizerScratch {
+pub(crate) struct TokenizerScratch {
     a: Vec<u8>,
     b: Vec<u8>,
 }
@@ -223,13 +241,21 @@ fn tokenize_13a_into(line: &str, out: &mut String, scratch: &mut TokenizerScratc
             .replace("&gt;", ">")
             .into();
     }
-    // Rule 1: pad the split characters with spaces (sacrebleu pads the line with one space on
-    // each side first).
-    let src = s.as_bytes();
+    regexp_rules_into(&s, true, out, scratch);
+}
+
+/// sacrebleu's `TokenizerRegexp`, the four mteval-v13a punctuation rules shared by `13a` and
+/// `zh`, applied to `line` (padded with one space on each side first when `pad`, as `13a`
+/// does and `zh` does not), the result appended to `out`.
+fn regexp_rules_into(line: &str, pad: bool, out: &mut String, scratch: &mut TokenizerScratch) {
+    // Rule 1: pad the split characters with spaces.
+    let src = line.as_bytes();
     let TokenizerScratch { a, b } = scratch;
     a.clear();
     a.reserve(src.len() + 16);
-    a.push(b' ');
+    if pad {
+        a.push(b' ');
+    }
     let mut copied = 0;
     for (j, &c) in src.iter().enumerate() {
         if SPLIT_13A[c as usize] {
@@ -239,7 +265,9 @@ fn tokenize_13a_into(line: &str, out: &mut String, scratch: &mut TokenizerScratc
         }
     }
     a.extend_from_slice(&src[copied..]);
-    a.push(b' ');
+    if pad {
+        a.push(b' ');
+    }
     // Rules 2 and 3 only act at `.` and `,`, rule 4 at `-`: skip them when absent.
     if memchr::memchr2(b'.', b',', a).is_some() {
         rule_punct_after_non_digit(a, b);
@@ -256,6 +284,52 @@ fn tokenize_13a_into(line: &str, out: &mut String, scratch: &mut TokenizerScratc
         Ok(t) => out.push_str(t),
         Err(_) => out.push_str(&String::from_utf8_lossy(result)),
     }
+}
+
+/// Whether sacrebleu's `TokenizerZh._is_chinese_char` is true for `c` (see
+/// [`BleuTokenizer::Zh`] for the two ranges that differ from their comments).
+fn is_zh_char(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4db5}'
+        | '\u{4e00}'..='\u{9fa5}'
+        | '\u{9fa6}'..='\u{9fbb}'
+        | '\u{f900}'..='\u{fa2d}'
+        | '\u{fa30}'..='\u{fa6a}'
+        | '\u{fa70}'..='\u{fad9}'
+        // sacrebleu: ('\u20000', '\u2a6d6'), i.e. "\u2000" "0" .. "\u2a6d" "6".
+        | '\u{2001}'..='\u{2a6d}'
+        // sacrebleu: ('\u2f800', '\u2fa1d'), i.e. "\u2f80" "0" .. "\u2fa1" "d".
+        | '\u{2f81}'..='\u{2fa1}'
+        | '\u{ff00}'..='\u{ffef}'
+        | '\u{2e80}'..='\u{2eff}'
+        | '\u{3000}'..='\u{303f}'
+        | '\u{31c0}'..='\u{31ef}'
+        | '\u{2f00}'..='\u{2fdf}'
+        | '\u{2ff0}'..='\u{2fff}'
+        | '\u{3100}'..='\u{312f}'
+        | '\u{31a0}'..='\u{31bf}'
+        | '\u{fe10}'..='\u{fe1f}'
+        | '\u{fe30}'..='\u{fe4f}'
+        // sacrebleu's ranges U+2600..U+26FF and U+2700..U+27BF lie inside U+2001..U+2A6D.
+        | '\u{3200}'..='\u{32ff}'
+        | '\u{3300}'..='\u{33ff}')
+}
+
+/// sacrebleu's `TokenizerZh`: strip the line (Python whitespace), surround every Chinese
+/// character with spaces, then apply the mteval-v13a punctuation rules without padding.
+fn tokenize_zh_into(line: &str, out: &mut String, scratch: &mut TokenizerScratch) {
+    let line = line.trim_matches(is_py_space);
+    let mut spaced = String::with_capacity(line.len() * 2);
+    for c in line.chars() {
+        if is_zh_char(c) {
+            spaced.push(' ');
+            spaced.push(c);
+            spaced.push(' ');
+        } else {
+            spaced.push(c);
+        }
+    }
+    regexp_rules_into(&spaced, false, out, scratch);
 }
 
 fn intl_rules() -> &'static [(Regex, &'static str); 3] {
@@ -317,6 +391,27 @@ mod tests {
         assert_eq!(tok(t, "year 2020."), "year 2020.");
     }
 
+    /// Expected strings are sacrebleu 2.6.0's `TokenizerZh()(line)`: no padding (`.5` and
+    /// `5.` stay whole at the ends), no unescaping, and `€`/`…` split as "Chinese".
+    #[test]
+    fn zh_matches_sacrebleu() {
+        let t = BleuTokenizer::Zh;
+        assert_eq!(tok(t, "我爱北京天安门。"), "我 爱 北 京 天 安 门 。");
+        assert_eq!(
+            tok(t, " 价格是€5.00，约 3.5 美元… ok. "),
+            "价 格 是 € 5.00 ， 约 3.5 美 元 … ok ."
+        );
+        assert_eq!(tok(t, ".5 at start"), ".5 at start");
+        assert_eq!(tok(t, "end 5."), "end 5.");
+        assert_eq!(
+            tok(t, "AT&amp;T 中文English混合 12,000 人"),
+            "AT & amp ; T 中 文 English 混 合 12,000 人"
+        );
+        // The two ranges sacrebleu writes with five hex digits.
+        assert!(is_zh_char('\u{2001}') && is_zh_char('\u{2a6d}') && is_zh_char('\u{2fa1}'));
+        assert!(!is_zh_char('\u{2000}') && !is_zh_char('\u{2a6e}') && !is_zh_char('\u{20000}'));
+    }
+
     #[test]
     fn char_and_none() {
         assert_eq!(tok(BleuTokenizer::Char, "ab c"), "a b c");
@@ -328,11 +423,12 @@ mod tests {
         for t in [
             BleuTokenizer::Thirteen,
             BleuTokenizer::Intl,
+            BleuTokenizer::Zh,
             BleuTokenizer::Char,
             BleuTokenizer::None,
         ] {
             assert_eq!(t.name().parse::<BleuTokenizer>().expect("known name"), t);
         }
-        assert!("zh".parse::<BleuTokenizer>().is_err());
+        assert!("ja-mecab".parse::<BleuTokenizer>().is_err());
     }
 }

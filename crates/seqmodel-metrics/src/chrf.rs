@@ -193,7 +193,7 @@ fn match_stats<K: Eq + Hash>(hyp: &FxHashMap<K, u32>, r: &FxHashMap<K, u32>) -> 
 
 /// chrF++'s word splitting: ASCII punctuation is split off the end (or else the start) of
 /// each whitespace-separated word of two or more characters.
-pub fn chrf_words(sent: &str) -> Vec<&str> {
+pub(crate) fn chrf_words(sent: &str) -> Vec<&str> {
     const PUNCTS: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
     let mut out = Vec::new();
     for w in py_split(sent) {

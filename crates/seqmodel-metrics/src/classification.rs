@@ -10,31 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
+use crate::averaging::{ClassScores, Mean, ZeroDivision};
 use crate::error::check_same_len;
 use crate::{Accumulator, Error, Result};
-
-/// The value of a precision, recall or F-score whose denominator is 0 (scikit-learn's
-/// `zero_division`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ZeroDivision {
-    /// 0 (scikit-learn's default behaviour, without the warning).
-    #[default]
-    Zero,
-    /// 1.
-    One,
-    /// NaN; averages then ignore the NaN entries (NaN if all are NaN).
-    Nan,
-}
-
-impl ZeroDivision {
-    fn value(self) -> f64 {
-        match self {
-            ZeroDivision::Zero => 0.0,
-            ZeroDivision::One => 1.0,
-            ZeroDivision::Nan => f64::NAN,
-        }
-    }
-}
 
 /// How per-class scores are combined.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,19 +49,6 @@ impl<L> Default for PrfConfig<L> {
             beta: 1.0,
         }
     }
-}
-
-/// Precision, recall, F-β and gold support of one class or of an average.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClassScores {
-    /// tp / (tp + fp).
-    pub precision: f64,
-    /// tp / (tp + fn).
-    pub recall: f64,
-    /// (1 + β²) tp / ((1 + β²) tp + β² fn + fp).
-    pub f_score: f64,
-    /// Number of gold items of the class (for averages: the total over the labels).
-    pub support: u64,
 }
 
 /// Per-class scores and the three averages, as scikit-learn's `classification_report`.
@@ -135,36 +100,16 @@ struct Sums {
     gold: Vec<u64>,
 }
 
-fn divide(num: &[f64], den: &[f64], zero_division: ZeroDivision) -> Vec<f64> {
-    num.iter()
-        .zip(den)
-        .map(|(&n, &d)| {
-            if d == 0.0 {
-                zero_division.value()
-            } else {
-                n / d
-            }
-        })
-        .collect()
-}
+impl Sums {
+    /// The scores of class `i`.
+    fn scores<L>(&self, i: usize, config: &PrfConfig<L>) -> ClassScores {
+        class_scores(self.tp[i], self.pred[i], self.gold[i], config)
+    }
 
-/// numpy `average` ignoring NaNs (scikit-learn's `_nanaverage`); all-zero weights fall back
-/// to the plain mean.
-fn nan_average(values: &[f64], weights: Option<&[u64]>) -> f64 {
-    let kept: Vec<(f64, f64)> = values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| !v.is_nan())
-        .map(|(i, &v)| (v, weights.map_or(1.0, |w| w[i] as f64)))
-        .collect();
-    if kept.is_empty() {
-        return f64::NAN;
+    /// The scores of every class, in order.
+    fn all_scores<L>(&self, config: &PrfConfig<L>) -> Vec<ClassScores> {
+        (0..self.tp.len()).map(|i| self.scores(i, config)).collect()
     }
-    let wsum: f64 = kept.iter().map(|(_, w)| w).sum();
-    if wsum == 0.0 {
-        return kept.iter().map(|(v, _)| v).sum::<f64>() / kept.len() as f64;
-    }
-    kept.iter().map(|(v, w)| v * w).sum::<f64>() / wsum
 }
 
 impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
@@ -280,22 +225,7 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
         check_beta(config.beta)?;
         let labels = self.resolve_labels(config);
         let s = self.sums(&labels);
-        let (p, r, f) = prf_arrays(&s, config);
-        Ok(labels
-            .into_iter()
-            .enumerate()
-            .map(|(i, l)| {
-                (
-                    l,
-                    ClassScores {
-                        precision: p[i],
-                        recall: r[i],
-                        f_score: f[i],
-                        support: s.gold[i],
-                    },
-                )
-            })
-            .collect())
+        Ok(labels.into_iter().zip(s.all_scores(config)).collect())
     }
 
     /// Averaged precision, recall and F-β (scikit-learn's `precision_recall_fscore_support`
@@ -333,14 +263,11 @@ impl<L: Ord + Clone + Debug> ClassificationAccumulator<L> {
                 gold: vec![s.gold.iter().sum()],
             };
         }
-        let (p, r, f) = prf_arrays(&s, config);
-        let weights = matches!(average, Average::Weighted).then_some(s.gold.as_slice());
-        Ok(ClassScores {
-            precision: nan_average(&p, weights),
-            recall: nan_average(&r, weights),
-            f_score: nan_average(&f, weights),
-            support: s.gold.iter().sum(),
-        })
+        let mean = match average {
+            Average::Weighted => Mean::BySupport,
+            _ => Mean::Unweighted,
+        };
+        Ok(ClassScores::average(&s.all_scores(config), mean))
     }
 
     /// Per-class scores, micro/macro/weighted averages and accuracy.
@@ -364,27 +291,28 @@ fn check_beta(beta: f64) -> Result<()> {
     Ok(())
 }
 
-fn prf_arrays<L>(s: &Sums, config: &PrfConfig<L>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let tp: Vec<f64> = s.tp.iter().map(|&v| v as f64).collect();
-    let pred: Vec<f64> = s.pred.iter().map(|&v| v as f64).collect();
-    let gold: Vec<f64> = s.gold.iter().map(|&v| v as f64).collect();
-    let p = divide(&tp, &pred, config.zero_division);
-    let r = divide(&tp, &gold, config.zero_division);
+/// scikit-learn's scores of one class from its counts: P = tp / pred, R = tp / gold,
+/// F-β = (1 + β²) tp / (β² gold + pred) (R for β = ∞, P for β = 0), each 0/0 replaced by
+/// `config.zero_division`.
+fn class_scores<L>(tp: u64, pred: u64, gold: u64, config: &PrfConfig<L>) -> ClassScores {
+    let zd = config.zero_division;
+    let (tp_f, pred_f, gold_f) = (tp as f64, pred as f64, gold as f64);
+    let precision = zd.divide(tp_f, pred_f);
+    let recall = zd.divide(tp_f, gold_f);
     let beta2 = config.beta * config.beta;
-    let f = if config.beta.is_infinite() {
-        r.clone()
+    let f_score = if config.beta.is_infinite() {
+        recall
     } else if config.beta == 0.0 {
-        p.clone()
+        precision
     } else {
-        let num: Vec<f64> = tp.iter().map(|t| (1.0 + beta2) * t).collect();
-        let den: Vec<f64> = gold
-            .iter()
-            .zip(&pred)
-            .map(|(g, pr)| beta2 * g + pr)
-            .collect();
-        divide(&num, &den, config.zero_division)
+        zd.divide((1.0 + beta2) * tp_f, beta2 * gold_f + pred_f)
     };
-    (p, r, f)
+    ClassScores {
+        precision,
+        recall,
+        f_score,
+        support: gold,
+    }
 }
 
 impl<L: Ord + Clone + Debug> Accumulator for ClassificationAccumulator<L> {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::classification::{ClassScores, ZeroDivision};
+use crate::averaging::{ClassScores, Mean, ZeroDivision};
 use crate::error::check_same_len;
 use crate::{Accumulator, Error, Result};
 
@@ -397,15 +397,12 @@ impl EntityAccumulator {
         &self.counts
     }
 
+    /// seqeval's scores of one type: P = tp / predicted, R = tp / gold (0/0 replaced by the
+    /// zero-division value), and F1 from P and R, `2PR / (P + R)`, 0 when P + R = 0.
     fn scores(&self, c: EntityCounts) -> ClassScores {
-        let z = match self.zero_division {
-            ZeroDivision::Zero => 0.0,
-            ZeroDivision::One => 1.0,
-            ZeroDivision::Nan => f64::NAN,
-        };
-        let div = |n: u64, d: u64| if d == 0 { z } else { n as f64 / d as f64 };
-        let precision = div(c.true_positives, c.predicted);
-        let recall = div(c.true_positives, c.gold);
+        let zd = self.zero_division;
+        let precision = zd.divide(c.true_positives as f64, c.predicted as f64);
+        let recall = zd.divide(c.true_positives as f64, c.gold as f64);
         let denom = precision + recall;
         let f_score = if denom == 0.0 {
             0.0
@@ -442,48 +439,20 @@ impl Accumulator for EntityAccumulator {
                 gold: a.gold + c.gold,
             });
         let micro = self.scores(total);
-        let n = per_type.len() as f64;
-        let mean = |f: &dyn Fn(&ClassScores) -> f64| {
-            if per_type.is_empty() {
-                f64::NAN
-            } else {
-                per_type.iter().map(|(_, s)| f(s)).sum::<f64>() / n
-            }
-        };
-        let macro_avg = ClassScores {
-            precision: mean(&|s| s.precision),
-            recall: mean(&|s| s.recall),
-            f_score: mean(&|s| s.f_score),
-            support: total.gold,
-        };
-        let weighted = if total.gold == 0 {
-            let z = match self.zero_division {
-                ZeroDivision::Zero => 0.0,
-                ZeroDivision::One => 1.0,
-                ZeroDivision::Nan => f64::NAN,
-            };
-            let pz = if total.predicted == 0 { z } else { 0.0 };
+        let scores: Vec<ClassScores> = per_type.iter().map(|(_, s)| *s).collect();
+        let macro_avg = ClassScores::average(&scores, Mean::Unweighted);
+        let weighted = if scores.is_empty() {
+            // seqeval: with no entity in gold or predictions, every weighted score is the
+            // zero-division value (numpy would give NaN for the empty average).
+            let z = self.zero_division.value();
             ClassScores {
-                precision: pz,
+                precision: z,
                 recall: z,
-                f_score: pz,
+                f_score: z,
                 support: 0,
             }
         } else {
-            let w = total.gold as f64;
-            let wmean = |f: &dyn Fn(&ClassScores) -> f64| {
-                per_type
-                    .iter()
-                    .map(|(_, s)| f(s) * s.support as f64)
-                    .sum::<f64>()
-                    / w
-            };
-            ClassScores {
-                precision: wmean(&|s| s.precision),
-                recall: wmean(&|s| s.recall),
-                f_score: wmean(&|s| s.f_score),
-                support: total.gold,
-            }
+            ClassScores::average(&scores, Mean::BySupport)
         };
         let token_accuracy = if self.tokens == 0 {
             f64::NAN

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | BLEU | sacrebleu 2.6.0 | [`corpus_bleu`], [`sentence_bleu`], [`BleuAccumulator`] |
 //! | chrF / chrF++ | sacrebleu 2.6.0 `CHRF` | [`corpus_chrf`], [`sentence_chrf`], [`ChrfAccumulator`] |
+//! | TER | sacrebleu 2.6.0 `TER` | [`corpus_ter`], [`sentence_ter`], [`TerAccumulator`] |
 //! | ROUGE-1/2/L/Lsum | rouge-score 0.1.2 (NLTK Porter stemmer) | [`RougeScorer`], [`RougeAccumulator`] |
 //! | perplexity | — | [`perplexity_from_log_probs`], [`perplexity_from_logits`], [`PerplexityAccumulator`] |
 //! | MAE, MSE, RMSE, MAPE, SMAPE | scikit-learn 1.9 | [`regression_scores`], [`RegressionAccumulator`] |
@@ -12,7 +13,9 @@
 //!
 //! Every metric has a streaming [`Accumulator`] (`update`, [`Accumulator::compute`],
 //! [`Accumulator::merge`]) whose result equals the one-shot function. The crate has no Burn
-//! dependency. The `seq-score` binary exposes the metrics on the command line.
+//! dependency. The `seq-score` binary exposes the metrics on the command line; it and its
+//! dependencies (clap, serde_json) are behind the default feature `cli`, so
+//! `default-features = false` builds the library alone.
 //!
 //! ```
 //! use seqmodel_metrics::{corpus_bleu, BleuConfig};
@@ -22,6 +25,7 @@
 //! ```
 
 mod accumulator;
+mod averaging;
 mod bleu;
 mod bleu_counting;
 mod bleu_tokenizer;
@@ -34,6 +38,9 @@ mod porter;
 mod pytext;
 mod regression;
 mod rouge;
+mod ter;
+mod ter_edits;
+mod ter_tokenizer;
 
 pub use accumulator::Accumulator;
 
@@ -41,15 +48,16 @@ pub use accumulator::Accumulator;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+pub use averaging::{ClassScores, ZeroDivision};
 pub use bleu::{
     BleuAccumulator, BleuConfig, BleuScore, BleuStats, MAX_SUPPORTED_NGRAM_ORDER, RefCount,
     SACREBLEU_VERSION, SmoothMethod, corpus_bleu, sentence_bleu, transpose_streams,
 };
-pub use bleu_tokenizer::{BleuTokenizer, TokenizerScratch};
-pub use chrf::{ChrfAccumulator, ChrfConfig, ChrfScore, chrf_words, corpus_chrf, sentence_chrf};
+pub use bleu_tokenizer::BleuTokenizer;
+pub use chrf::{ChrfAccumulator, ChrfConfig, ChrfScore, corpus_chrf, sentence_chrf};
 pub use classification::{
-    Average, ClassScores, ClassificationAccumulator, ClassificationReport, PrfConfig, ZeroDivision,
-    accuracy, confusion_matrix, precision_recall_fscore,
+    Average, ClassificationAccumulator, ClassificationReport, PrfConfig, accuracy,
+    confusion_matrix, precision_recall_fscore,
 };
 pub use entity::{
     ChunkMode, Entity, EntityAccumulator, EntityCounts, EntityReport, Scheme, entity_report,
@@ -60,9 +68,7 @@ pub use perplexity::{
     DEFAULT_IGNORE_INDEX, Perplexity, PerplexityAccumulator, perplexity_from_log_probs,
     perplexity_from_logits,
 };
-pub use porter::porter_stem;
-pub use pytext::{is_py_space, py_split};
+pub use pytext::is_py_space;
 pub use regression::{RegressionAccumulator, RegressionScores, regression_scores};
-pub use rouge::{
-    RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType, rouge_tokenize,
-};
+pub use rouge::{RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType};
+pub use ter::{TerAccumulator, TerConfig, TerScore, corpus_ter, sentence_ter};

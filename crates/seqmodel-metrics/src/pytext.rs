@@ -5,7 +5,20 @@
 //! information separators U+001C..U+001F. Matching Python here is what makes tokenisation
 //! identical to sacrebleu's.
 
-/// Whether Python's `str.isspace()` is true for this character.
+/// Whether Python's `str.isspace()` is true for this character: the whitespace that
+/// sacrebleu strips from the end of every line it reads (`str.rstrip()`) and splits tokens on
+/// (`str.split()`).
+///
+/// Public because a caller that reads its own input files must strip lines with exactly this
+/// set to get sacrebleu's scores (the metric functions strip where the reference tool does,
+/// but sacrebleu's command line also strips what its `CHRF` does not); `seq-score` does so.
+/// It differs from [`char::is_whitespace`] in the information separators U+001C..U+001F.
+///
+/// ```
+/// use seqmodel_metrics::is_py_space;
+/// assert_eq!("ref line \t\u{1c}".trim_end_matches(is_py_space), "ref line");
+/// assert!(!is_py_space('\u{200b}'));
+/// ```
 #[inline]
 pub fn is_py_space(c: char) -> bool {
     match c {
@@ -21,13 +34,13 @@ pub fn is_py_space(c: char) -> bool {
 
 /// Python's `s.split()`: the non-empty runs between whitespace characters.
 #[inline]
-pub fn py_split(s: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn py_split(s: &str) -> impl Iterator<Item = &str> {
     s.split(is_py_space).filter(|t| !t.is_empty())
 }
 
 /// Calls `f` with each field of Python's `s.split()`; a fast path handles ASCII text.
 #[inline]
-pub fn for_each_field<'a>(s: &'a str, mut f: impl FnMut(&'a str)) {
+pub(crate) fn for_each_field<'a>(s: &'a str, mut f: impl FnMut(&'a str)) {
     if !s.is_ascii() {
         py_split(s).for_each(f);
         return;
@@ -52,13 +65,13 @@ pub fn for_each_field<'a>(s: &'a str, mut f: impl FnMut(&'a str)) {
 
 /// Python's `s.rstrip()`.
 #[inline]
-pub fn py_rstrip(s: &str) -> &str {
+pub(crate) fn py_rstrip(s: &str) -> &str {
     s.trim_end_matches(is_py_space)
 }
 
 /// Python's `s.lower()` (full Unicode lowercasing, including final sigma).
 #[inline]
-pub fn py_lower(s: &str) -> String {
+pub(crate) fn py_lower(s: &str) -> String {
     if s.is_ascii() {
         s.to_ascii_lowercase()
     } else {

@@ -90,13 +90,7 @@ impl RougeScore {
 }
 
 /// `rouge-score`'s default tokeniser (see the module docs).
-///
-/// ```
-/// use seqmodel_metrics::rouge_tokenize;
-/// assert_eq!(rouge_tokenize("Don't panic: café costs 2.5%!", false), ["don", "t", "panic", "caf", "costs", "2", "5"]);
-/// assert_eq!(rouge_tokenize("The runners were running", true), ["the", "runner", "were", "run"]);
-/// ```
-pub fn rouge_tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
+pub(crate) fn rouge_tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
     let lower = py_lower(text);
     lower
         .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
@@ -450,6 +444,19 @@ mod tests {
 
     fn toks(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// rouge-score 0.1.2's `tokenize.tokenize(text, stemmer)`.
+    #[test]
+    fn tokenizer_like_rouge_score() {
+        assert_eq!(
+            rouge_tokenize("Don't panic: café costs 2.5%!", false),
+            ["don", "t", "panic", "caf", "costs", "2", "5"]
+        );
+        assert_eq!(
+            rouge_tokenize("The runners were running", true),
+            ["the", "runner", "were", "run"]
+        );
     }
 
     /// target "a b c d", prediction "a c b d": LCS = 3 ("a b d" or "a c d"), so P = R = F = 3/4;

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use seqmodel_metrics::{Error, Result, py_split};
+use seqmodel_metrics::{Error, Result, is_py_space};
 
 /// A file read into lines, with the name used in error messages.
 pub struct Lines {
@@ -152,7 +152,7 @@ pub fn conll_sentences(l: &Lines) -> Vec<Vec<(String, usize)>> {
     let mut out = Vec::new();
     let mut cur = Vec::new();
     for (i, line) in l.iter().enumerate() {
-        let fields: Vec<&str> = py_split(line).collect();
+        let fields: Vec<&str> = line.split(is_py_space).filter(|f| !f.is_empty()).collect();
         match fields.last() {
             None => {
                 if !cur.is_empty() {
