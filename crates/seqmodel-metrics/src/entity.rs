@@ -246,7 +246,8 @@ fn strict_entities<S: AsRef<str>>(tags: &[S], scheme: Scheme) -> Result<Vec<Enti
 }
 
 /// Checks that one tag can be read in `mode`: non-empty, and in strict mode with a prefix the
-/// scheme allows.
+/// scheme allows. Public so that a reader of tag files can report a bad tag with its own
+/// position (file and line, as `seq-score ner` does) before scoring whole sentences.
 ///
 /// ```
 /// use seqmodel_metrics::{validate_tag, ChunkMode, Scheme};
@@ -569,6 +570,49 @@ mod tests {
         let r = extract_entities(&["O", "E-PER"], ChunkMode::Strict(Scheme::Iob2));
         assert!(matches!(r, Err(Error::InvalidInput(m)) if m.contains("token 1")));
         assert!(extract_entities(&[""], ChunkMode::Default).is_err());
+    }
+
+    fn report(gold: &[&str], pred: &[&str], zd: ZeroDivision) -> EntityReport {
+        let mut acc = EntityAccumulator::new(ChunkMode::Default).with_zero_division(zd);
+        acc.update(&[gold], &[pred]).expect("valid tags");
+        acc.compute().expect("non-empty")
+    }
+
+    fn prfs(s: &ClassScores) -> (f64, f64, f64, u64) {
+        (s.precision, s.recall, s.f_score, s.support)
+    }
+
+    /// seqeval 1.2.2 `classification_report(..., output_dict=True, zero_division=1)`.
+    #[test]
+    fn zero_division_corner_cases_like_seqeval() {
+        let one = ZeroDivision::One;
+        // A predicted-only type: R = 0/0 = 1, P = 0, F = 0; weighted over zero support.
+        let r = report(&["O", "O"], &["B-PER", "O"], one);
+        assert_eq!(prfs(&r.per_type[0].1), (0.0, 1.0, 0.0, 0));
+        assert_eq!(prfs(&r.micro), (0.0, 1.0, 0.0, 0));
+        assert_eq!(prfs(&r.macro_avg), (0.0, 1.0, 0.0, 0));
+        assert_eq!(prfs(&r.weighted), (0.0, 1.0, 0.0, 0));
+        // One missed gold type and one spurious type.
+        let r = report(&["B-LOC", "O"], &["B-PER", "O"], one);
+        assert_eq!(prfs(&r.per_type[0].1), (1.0, 0.0, 0.0, 1));
+        assert_eq!(prfs(&r.micro), (0.0, 0.0, 0.0, 1));
+        assert_eq!(prfs(&r.macro_avg), (0.5, 0.5, 0.0, 1));
+        assert_eq!(prfs(&r.weighted), (1.0, 0.0, 0.0, 1));
+        // No entity at all: micro and weighted are the zero-division value, macro is NaN.
+        let r = report(&["O"], &["O"], one);
+        assert_eq!(prfs(&r.micro), (1.0, 1.0, 1.0, 0));
+        assert_eq!(prfs(&r.weighted), (1.0, 1.0, 1.0, 0));
+        assert!(r.macro_avg.precision.is_nan() && r.macro_avg.f_score.is_nan());
+    }
+
+    /// With `ZeroDivision::Nan`, averages leave NaN entries out, as for classification.
+    #[test]
+    fn nan_zero_division_is_ignored_by_averages() {
+        let r = report(&["B-LOC", "O"], &["B-PER", "O"], ZeroDivision::Nan);
+        // LOC: P = NaN, R = 0; PER: P = 0, R = NaN.
+        assert!(r.per_type[0].1.precision.is_nan() && r.per_type[1].1.recall.is_nan());
+        assert_eq!((r.macro_avg.precision, r.macro_avg.recall), (0.0, 0.0));
+        assert_eq!((r.weighted.precision, r.weighted.recall), (0.0, 0.0));
     }
 
     #[test]

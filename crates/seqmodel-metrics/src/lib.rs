@@ -44,10 +44,6 @@ mod ter_tokenizer;
 
 pub use accumulator::Accumulator;
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
 pub use averaging::{ClassScores, ZeroDivision};
 pub use bleu::{
     BleuAccumulator, BleuConfig, BleuScore, BleuStats, MAX_SUPPORTED_NGRAM_ORDER, RefCount,
@@ -72,3 +68,34 @@ pub use pytext::is_py_space;
 pub use regression::{RegressionAccumulator, RegressionScores, regression_scores};
 pub use rouge::{RougeAccumulator, RougeScore, RougeScorer, RougeScores, RougeType};
 pub use ter::{TerAccumulator, TerConfig, TerScore, corpus_ter, sentence_ter};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// Implementation helpers are not public API: each of these imports must fail to compile
+/// (`py_split`, `porter_stem`, `rouge_tokenize`, `chrf_words`, `TokenizerScratch`). The
+/// public text helper is [`is_py_space`], documented there.
+///
+/// ```compile_fail
+/// use seqmodel_metrics::py_split;
+/// ```
+///
+/// ```compile_fail
+/// use seqmodel_metrics::porter_stem;
+/// ```
+///
+/// ```compile_fail
+/// use seqmodel_metrics::rouge_tokenize;
+/// ```
+///
+/// ```compile_fail
+/// use seqmodel_metrics::chrf_words;
+/// ```
+///
+/// ```compile_fail
+/// use seqmodel_metrics::TokenizerScratch;
+/// ```
+#[cfg(doctest)]
+pub struct InternalHelpersArePrivate;

@@ -213,7 +213,115 @@ fn bad_input_exits_2_with_one_line() {
         "p.conll:1",
     );
     fails_with(
-        &["bleu", "-r", &h, &h, "-t", "zh"],
+        &["bleu", "-r", &h, &h, "-t", "ja-mecab"],
         "unknown BLEU tokenizer",
     );
+    fails_with(&["bleu", &h, &h], "no -i");
+    fails_with(&["ter", &h], "no reference file");
+    fails_with(
+        &["sacrebleu", &h, "-i", &h, "-m", "bleu", "ter", "-sl"],
+        "only one metric",
+    );
+}
+
+const HYP_ZH: &[u8] = "我爱北京天安门。\n今天天气很好，我们去公园吧！\n".as_bytes();
+const REF_ZH: &[u8] = "我爱北京。\n今天的天气很好，我们去公园散步吧！\n".as_bytes();
+
+/// Expected lines are sacrebleu 2.6.0's CLI output (`sacrebleu REF... -i HYP -f text ...`),
+/// reached with sacrebleu's own spellings (`REF -i HYP`, `-tok`, `-lc`, `--ter-*`, `-m`).
+#[test]
+fn ter_zh_and_sacrebleu_spellings() {
+    let d = scratch("ter-zh");
+    let (h, r, r2) = (
+        write(&d, "h.txt", HYP),
+        write(&d, "r.txt", REF),
+        write(&d, "r2.txt", REF_B),
+    );
+    let (hz, rz) = (write(&d, "hz.txt", HYP_ZH), write(&d, "rz.txt", REF_ZH));
+    assert_eq!(
+        stdout(&seq_score(&[
+            "bleu", &rz, "-i", &hz, "-tok", "zh", "-w", "2"
+        ])),
+        "BLEU|nrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:2.6.0 = 64.01 86.4/70.0/55.6/50.0 \
+         (BP = 1.000 ratio = 1.000 hyp_len = 22 ref_len = 22)\n"
+    );
+    assert_eq!(
+        stdout(&seq_score(&[
+            "ter",
+            &rz,
+            "-i",
+            &hz,
+            "-w",
+            "2",
+            "--ter-asian-support",
+            "--ter-normalized"
+        ])),
+        "TER|nrefs:1|case:lc|tok:tercom|norm:yes|punct:yes|asian:yes|version:2.6.0 = 27.27\n"
+    );
+    assert_eq!(
+        stdout(&seq_score(&[
+            "ter",
+            "-r",
+            &r,
+            &h,
+            "-w",
+            "4",
+            "--ter-case-sensitive",
+            "--no-punct"
+        ])),
+        "TER|nrefs:1|case:mixed|tok:tercom|norm:no|punct:no|asian:no|version:2.6.0 = 27.2727\n"
+    );
+    assert_eq!(
+        stdout(&seq_score(&["ter", "-r", &r, &h, "-sl"])),
+        "TER|nrefs:1|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0 = 16.7\n\
+         TER|nrefs:1|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0 = 40.0\n"
+    );
+    // -lc and -tok are sacrebleu's spellings of -l and -t.
+    let sacrebleu_style = stdout(&seq_score(&[
+        "bleu", &r, &r2, "-i", &h, "-lc", "-tok", "intl",
+    ]));
+    let ours = stdout(&seq_score(&[
+        "bleu", "-r", &r, "-r", &r2, &h, "-l", "-t", "intl",
+    ]));
+    assert_eq!(sacrebleu_style, ours);
+    assert!(sacrebleu_style.contains("|case:lc|"), "{sacrebleu_style}");
+    assert_eq!(
+        stdout(&seq_score(&["chrf", &r, "-i", &h, "-cw", "2"])),
+        stdout(&seq_score(&["chrf", "-r", &r, &h, "--word-order", "2"]))
+    );
+    // Several metrics, aligned on " = " and in sacrebleu's order whatever the order of -m.
+    assert_eq!(
+        stdout(&seq_score(&[
+            "sacrebleu",
+            &r,
+            &r2,
+            "-i",
+            &h,
+            "-m",
+            "ter",
+            "chrf",
+            "bleu",
+            "-lc",
+            "-w",
+            "3"
+        ])),
+        "           BLEU|nrefs:2|case:lc|eff:no|tok:13a|smooth:exp|version:2.6.0 = 83.290 \
+         91.7/90.0/87.5/66.7 (BP = 1.000 ratio = 1.000 hyp_len = 12 ref_len = 12)\n      \
+         chrF2|nrefs:2|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0 = 79.480\n\
+         TER|nrefs:2|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0 = 18.182\n"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&seq_score(&[
+        "sacrebleu",
+        &r,
+        "-i",
+        &h,
+        "--metrics",
+        "bleu",
+        "ter",
+        "-f",
+        "json",
+    ])))
+    .expect("a JSON array");
+    assert_eq!(v[1]["name"], "TER");
+    assert!((v[0]["score"].as_f64().expect("score") - 39.12711450183219).abs() < 1e-9);
 }

@@ -1,6 +1,7 @@
 //! Runs every reference case in `tests/fixtures/metrics/cases.json` (values produced by
-//! sacrebleu, rouge-score, scikit-learn, seqeval and numpy; schema in the README there) and in
-//! the file named by `SEQMODEL_METRICS_CASES`, if set. Scores must agree within
+//! sacrebleu, rouge-score, scikit-learn, seqeval and numpy; schema in the README there),
+//! `tests/fixtures/metrics/ter_zh_cases.json` (TER and BLEU with the `zh` tokeniser, from
+//! sacrebleu) and the file named by `SEQMODEL_METRICS_CASES`, if set. Scores must agree within
 //! `1e-9 * max(1, |expected|)`; counts exactly.
 
 use std::collections::BTreeMap;
@@ -8,9 +9,9 @@ use std::path::PathBuf;
 
 use seqmodel_metrics::{
     Average, BleuConfig, BleuTokenizer, ChrfConfig, ChunkMode, ClassificationAccumulator,
-    PrfConfig, RougeScorer, RougeType, Scheme, SmoothMethod, ZeroDivision, corpus_bleu,
-    corpus_chrf, entity_report, perplexity_from_log_probs, perplexity_from_logits,
-    regression_scores, sentence_bleu, sentence_chrf,
+    PrfConfig, RougeScorer, RougeType, Scheme, SmoothMethod, TerConfig, TerScore, ZeroDivision,
+    corpus_bleu, corpus_chrf, corpus_ter, entity_report, perplexity_from_log_probs,
+    perplexity_from_logits, regression_scores, sentence_bleu, sentence_chrf, sentence_ter,
 };
 use serde_json::Value;
 
@@ -84,6 +85,24 @@ fn chrf_config(p: &Value) -> ChrfConfig {
         whitespace: p["whitespace"].as_bool().unwrap_or(false),
         eps_smoothing: p["eps_smoothing"].as_bool().unwrap_or(false),
     }
+}
+
+fn ter_config(p: &Value) -> TerConfig {
+    let flag = |k: &str| p[k].as_bool().unwrap_or_else(|| panic!("TER param {k}"));
+    TerConfig {
+        normalized: flag("normalized"),
+        no_punct: flag("no_punct"),
+        asian_support: flag("asian_support"),
+        case_sensitive: flag("case_sensitive"),
+    }
+}
+
+fn ter_outputs(s: &TerScore) -> Outputs {
+    Outputs::from([
+        ("score".to_string(), s.score),
+        ("num_edits".to_string(), s.num_edits as f64),
+        ("ref_length".to_string(), s.ref_length),
+    ])
 }
 
 fn rouge_outputs(s: &seqmodel_metrics::RougeScores) -> Outputs {
@@ -273,6 +292,22 @@ fn run_case(case: &Value) -> Outputs {
                 sentence_chrf(hyp, &strs(&inputs["references"]), &chrf_config(p)).expect("valid");
             Outputs::from([("score".to_string(), s.score)])
         }
+        "ter_corpus" => {
+            let hyps = strs(&inputs["hypotheses"]);
+            let refs: Vec<Vec<String>> = inputs["references_per_hypothesis"]
+                .as_array()
+                .expect("refs")
+                .iter()
+                .map(strs)
+                .collect();
+            ter_outputs(&corpus_ter(&hyps, &refs, &ter_config(p)).expect("valid TER input"))
+        }
+        "ter_sentence" => {
+            let hyp = inputs["hypothesis"].as_str().expect("hypothesis");
+            ter_outputs(
+                &sentence_ter(hyp, &strs(&inputs["references"]), &ter_config(p)).expect("valid"),
+            )
+        }
         "rouge" => rouge_outputs(&rouge_scorer(p).score(
             inputs["target"].as_str().expect("target"),
             inputs["prediction"].as_str().expect("prediction"),
@@ -366,6 +401,7 @@ fn is_count(key: &str) -> bool {
         || key.contains("support")
         || key.starts_with("cm.")
         || key == "num_tokens"
+        || key == "num_edits"
 }
 
 fn check_file(path: &PathBuf, failures: &mut Vec<String>) -> usize {
@@ -399,8 +435,10 @@ fn check_file(path: &PathBuf, failures: &mut Vec<String>) -> usize {
 
 #[test]
 fn reference_cases() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/metrics");
     let mut files = vec![
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/metrics/cases.json"),
+        fixtures.join("cases.json"),
+        fixtures.join("ter_zh_cases.json"),
     ];
     if let Some(extra) = std::env::var_os("SEQMODEL_METRICS_CASES") {
         files.push(PathBuf::from(extra));

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use seqmodel_metrics::{
     Accumulator, Average, BleuAccumulator, BleuConfig, BleuTokenizer, ChrfAccumulator, ChrfConfig,
     ChunkMode, ClassScores, ClassificationAccumulator, EntityAccumulator, Error, PrfConfig, Result,
-    RougeAccumulator, RougeScorer, RougeScores, RougeType, Scheme, SmoothMethod, ZeroDivision,
-    is_py_space, sentence_bleu, sentence_chrf,
+    RougeAccumulator, RougeScorer, RougeScores, RougeType, Scheme, SmoothMethod, TerAccumulator,
+    TerConfig, ZeroDivision, is_py_space, sentence_bleu, sentence_chrf, sentence_ter,
 };
 
 use crate::input::{Lines, check_line_counts, conll_sentences, items, numbers, read_non_empty};
@@ -21,6 +21,10 @@ pub enum Command {
     Bleu(BleuArgs),
     /// chrF / chrF++, as sacrebleu 2.6.0.
     Chrf(ChrfArgs),
+    /// TER (translation edit rate), as sacrebleu 2.6.0.
+    Ter(TerArgs),
+    /// sacrebleu's own command line: `REF... -i HYP -m bleu chrf ter`, one line per metric.
+    Sacrebleu(crate::sacrebleu::SacrebleuArgs),
     /// ROUGE-1/2/L/Lsum, as rouge-score 0.1.2 (mean over lines).
     Rouge(RougeArgs),
     /// Accuracy, per-class and averaged precision/recall/F1 and the confusion matrix.
@@ -31,90 +35,170 @@ pub enum Command {
     Regression(PairArgs),
 }
 
-/// Options shared by the translation metrics.
-#[derive(Debug, Args)]
+/// Output format (sacrebleu's `-f/--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// sacrebleu's text line (the default).
+    Text,
+    /// Machine-readable JSON with full precision (same as `--json`).
+    Json,
+}
+
+/// Input files of the translation metrics, in seq-score's layout (`-r REF HYP`) or in
+/// sacrebleu's (`REF... -i HYP`).
+#[derive(Debug, Clone, Args)]
 pub struct TextInput {
     /// Reference file (one segment per line); repeat for several references.
-    #[arg(short = 'r', long = "ref", required = true)]
-    refs: Vec<String>,
-    /// Hypothesis file (one segment per line); standard input when omitted or `-`.
-    #[arg(default_value = "-")]
-    hyp: String,
+    #[arg(short = 'r', long = "ref")]
+    pub refs: Vec<String>,
+    /// The hypothesis file (standard input when omitted or `-`); with `-i`, reference files
+    /// as in sacrebleu (`seq-score bleu REF... -i HYP`).
+    pub files: Vec<String>,
+    /// Hypothesis file, sacrebleu's spelling (`-i HYP`); positional files are then references.
+    #[arg(short = 'i', long = "input")]
+    pub input: Option<String>,
     /// Print machine-readable JSON with full precision.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
+    /// Output format: text (default) or json (sacrebleu's `-f`).
+    #[arg(short = 'f', long, value_enum)]
+    pub format: Option<Format>,
+}
+
+impl TextInput {
+    /// `(hypothesis file, reference files)`: `-i` names the hypothesis and positional files
+    /// are references (sacrebleu), or the one positional file is the hypothesis (default `-`).
+    fn resolve(&self) -> Result<(String, Vec<String>)> {
+        let (hyp, refs) = match &self.input {
+            Some(hyp) => {
+                let mut refs = self.refs.clone();
+                refs.extend(self.files.iter().cloned());
+                (hyp.clone(), refs)
+            }
+            None => match self.files.as_slice() {
+                [] => ("-".to_string(), self.refs.clone()),
+                [hyp] => (hyp.clone(), self.refs.clone()),
+                more => {
+                    return Err(Error::InvalidConfig(format!(
+                        "{} positional files but no -i: give references with -r and one \
+                         hypothesis file, or references followed by -i HYP as in sacrebleu",
+                        more.len()
+                    )));
+                }
+            },
+        };
+        if refs.is_empty() {
+            return Err(Error::InvalidConfig(
+                "no reference file: give one with -r REF (or REF... -i HYP)".into(),
+            ));
+        }
+        Ok((hyp, refs))
+    }
+
+    /// Whether JSON output was asked for (`--json` or `-f json`).
+    fn json(&self) -> bool {
+        self.json || self.format == Some(Format::Json)
+    }
 }
 
 /// `seq-score bleu`.
 #[derive(Debug, Args)]
 pub struct BleuArgs {
     #[command(flatten)]
-    input: TextInput,
-    /// Tokeniser: 13a, intl, char or none.
+    pub input: TextInput,
+    /// Tokeniser: 13a, intl, zh, char or none (sacrebleu: -tok).
     #[arg(short = 't', long, default_value = "13a")]
-    tokenize: String,
+    pub tokenize: String,
     /// Smoothing: exp, floor, add-k or none.
     #[arg(short = 's', long, default_value = "exp")]
-    smooth_method: String,
-    /// Smoothing value for floor (default 0.1) and add-k (default 1).
+    pub smooth_method: String,
+    /// Smoothing value for floor (default 0.1) and add-k (default 1) (sacrebleu: -sv).
     #[arg(long)]
-    smooth_value: Option<f64>,
-    /// Lower-case the data.
+    pub smooth_value: Option<f64>,
+    /// Lower-case the data (sacrebleu: -lc).
     #[arg(short = 'l', long)]
-    lowercase: bool,
+    pub lowercase: bool,
     /// Use effective order (always on with --sentence-level).
     #[arg(long)]
-    effective_order: bool,
-    /// Score every segment separately.
+    pub effective_order: bool,
+    /// Score every segment separately (sacrebleu: -sl).
     #[arg(long)]
-    sentence_level: bool,
+    pub sentence_level: bool,
     /// Decimals in the text output.
     #[arg(short = 'w', long, default_value_t = 1)]
-    width: usize,
+    pub width: usize,
     /// Print only the score (text output).
     #[arg(short = 'b', long)]
-    score_only: bool,
+    pub score_only: bool,
 }
 
 /// `seq-score chrf`.
 #[derive(Debug, Args)]
 pub struct ChrfArgs {
     #[command(flatten)]
-    input: TextInput,
-    /// Character n-gram order.
-    #[arg(long, default_value_t = 6)]
-    char_order: usize,
-    /// Word n-gram order (2 = chrF++).
-    #[arg(long, default_value_t = 0)]
-    word_order: usize,
-    /// β of the F-score.
-    #[arg(long, default_value_t = 2)]
-    beta: u32,
-    /// Lower-case the data.
-    #[arg(short = 'l', long)]
-    lowercase: bool,
-    /// Keep whitespace in character n-grams.
+    pub input: TextInput,
+    /// Character n-gram order (sacrebleu: --chrf-char-order, -cc).
+    #[arg(long, alias = "chrf-char-order", default_value_t = 6)]
+    pub char_order: usize,
+    /// Word n-gram order, 2 = chrF++ (sacrebleu: --chrf-word-order, -cw).
+    #[arg(long, alias = "chrf-word-order", default_value_t = 0)]
+    pub word_order: usize,
+    /// β of the F-score (sacrebleu: --chrf-beta).
+    #[arg(long, alias = "chrf-beta", default_value_t = 2)]
+    pub beta: u32,
+    /// Lower-case the data (sacrebleu: --chrf-lowercase).
+    #[arg(short = 'l', long, alias = "chrf-lowercase")]
+    pub lowercase: bool,
+    /// Keep whitespace in character n-grams (sacrebleu: --chrf-whitespace).
+    #[arg(long, alias = "chrf-whitespace")]
+    pub whitespace: bool,
+    /// chrF++.py-style epsilon smoothing (sacrebleu: --chrf-eps-smoothing).
+    #[arg(long, alias = "chrf-eps-smoothing")]
+    pub eps_smoothing: bool,
+    /// Score every segment separately (sacrebleu: -sl).
     #[arg(long)]
-    whitespace: bool,
-    /// chrF++.py-style epsilon smoothing.
-    #[arg(long)]
-    eps_smoothing: bool,
-    /// Score every segment separately.
-    #[arg(long)]
-    sentence_level: bool,
+    pub sentence_level: bool,
     /// Decimals in the text output.
     #[arg(short = 'w', long, default_value_t = 1)]
-    width: usize,
+    pub width: usize,
     /// Print only the score (text output).
     #[arg(short = 'b', long)]
-    score_only: bool,
+    pub score_only: bool,
+}
+
+/// `seq-score ter`.
+#[derive(Debug, Args)]
+pub struct TerArgs {
+    #[command(flatten)]
+    pub input: TextInput,
+    /// Keep case; TER lower-cases by default (sacrebleu: --ter-case-sensitive).
+    #[arg(long, alias = "ter-case-sensitive")]
+    pub case_sensitive: bool,
+    /// Tercom's normalisation and punctuation tokenisation (sacrebleu: --ter-normalized).
+    #[arg(long, alias = "ter-normalized")]
+    pub normalized: bool,
+    /// Remove punctuation (sacrebleu: --ter-no-punct).
+    #[arg(long, alias = "ter-no-punct")]
+    pub no_punct: bool,
+    /// CJK treatment with --normalized / --no-punct (sacrebleu: --ter-asian-support).
+    #[arg(long, alias = "ter-asian-support")]
+    pub asian_support: bool,
+    /// Score every segment separately (sacrebleu: -sl).
+    #[arg(long)]
+    pub sentence_level: bool,
+    /// Decimals in the text output.
+    #[arg(short = 'w', long, default_value_t = 1)]
+    pub width: usize,
+    /// Print only the score (text output).
+    #[arg(short = 'b', long)]
+    pub score_only: bool,
 }
 
 /// `seq-score rouge`.
 #[derive(Debug, Args)]
 pub struct RougeArgs {
     #[command(flatten)]
-    input: TextInput,
+    pub input: TextInput,
     /// Comma-separated ROUGE types.
     #[arg(
         long,
@@ -205,6 +289,8 @@ pub fn run(cmd: Command) -> Result<String> {
     match cmd {
         Command::Bleu(a) => bleu(a),
         Command::Chrf(a) => chrf(a),
+        Command::Ter(a) => ter(a),
+        Command::Sacrebleu(a) => crate::sacrebleu::run(a),
         Command::Rouge(a) => rouge(a),
         Command::Classify(a) => classify(a),
         Command::Ner(a) => ner(a),
@@ -214,9 +300,10 @@ pub fn run(cmd: Command) -> Result<String> {
 
 /// Hypothesis and reference files, line counts checked.
 fn read_text(input: &TextInput) -> Result<(Lines, Vec<Lines>)> {
-    let hyp = read_non_empty(&input.hyp)?;
+    let (hyp, ref_paths) = input.resolve()?;
+    let hyp = read_non_empty(&hyp)?;
     let mut refs: Vec<Lines> = Vec::new();
-    for r in &input.refs {
+    for r in &ref_paths {
         let l = read_non_empty(r)?;
         check_line_counts(&hyp, &l)?;
         refs.push(l);
@@ -240,7 +327,7 @@ fn per_segment(refs: &[Lines], n: usize) -> Vec<Vec<&str>> {
         .collect()
 }
 
-fn bleu(a: BleuArgs) -> Result<String> {
+pub fn bleu(a: BleuArgs) -> Result<String> {
     let config = BleuConfig::corpus()
         .with_tokenizer(a.tokenize.parse::<BleuTokenizer>()?)
         .with_smoothing(a.smooth_method.parse::<SmoothMethod>()?, a.smooth_value)
@@ -255,7 +342,7 @@ fn bleu(a: BleuArgs) -> Result<String> {
         for (h, r) in hyps.iter().zip(&refs) {
             let s = sentence_bleu(h, r, &config)?;
             let sig = config.signature(seqmodel_metrics::RefCount::Fixed(r.len()));
-            if a.input.json {
+            if a.input.json() {
                 let _ = writeln!(out, "{}", bleu_json(&s, &sig));
             } else if a.score_only {
                 let _ = writeln!(out, "{:.w$}", s.score, w = a.width);
@@ -275,7 +362,7 @@ fn bleu(a: BleuArgs) -> Result<String> {
     }
     let s = acc.compute()?;
     let sig = acc.signature();
-    if a.input.json {
+    if a.input.json() {
         let _ = writeln!(out, "{}", pretty(&bleu_json(&s, &sig)));
     } else if a.score_only {
         let _ = writeln!(out, "{:.w$}", s.score, w = a.width);
@@ -305,7 +392,7 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
 
-fn chrf(a: ChrfArgs) -> Result<String> {
+pub fn chrf(a: ChrfArgs) -> Result<String> {
     let config = ChrfConfig {
         char_order: a.char_order,
         word_order: a.word_order,
@@ -320,7 +407,7 @@ fn chrf(a: ChrfArgs) -> Result<String> {
     let refs = per_segment(&ref_files, hyps.len());
     let mut out = String::new();
     let emit = |out: &mut String, s: &seqmodel_metrics::ChrfScore, sig: &str| {
-        if a.input.json {
+        if a.input.json() {
             let v = json!({"name": s.name, "score": s.score, "signature": sig, "stats": s.stats});
             let _ = writeln!(
                 out,
@@ -355,6 +442,48 @@ fn chrf(a: ChrfArgs) -> Result<String> {
     Ok(out)
 }
 
+pub fn ter(a: TerArgs) -> Result<String> {
+    let config = TerConfig {
+        normalized: a.normalized,
+        no_punct: a.no_punct,
+        asian_support: a.asian_support,
+        case_sensitive: a.case_sensitive,
+    };
+    let (hyp_file, ref_files) = read_text(&a.input)?;
+    let hyps = stripped(&hyp_file);
+    let refs = per_segment(&ref_files, hyps.len());
+    let mut out = String::new();
+    let emit = |out: &mut String, s: &seqmodel_metrics::TerScore, sig: &str| {
+        if a.input.json() {
+            let v = json!({"name": "TER", "score": s.score, "signature": sig,
+                "num_edits": s.num_edits, "ref_length": s.ref_length});
+            let text = if a.sentence_level {
+                v.to_string()
+            } else {
+                pretty(&v)
+            };
+            let _ = writeln!(out, "{text}");
+        } else if a.score_only {
+            let _ = writeln!(out, "{:.w$}", s.score, w = a.width);
+        } else {
+            let _ = writeln!(out, "{}", s.format(a.width, sig));
+        }
+    };
+    if a.sentence_level {
+        for (h, r) in hyps.iter().zip(&refs) {
+            let s = sentence_ter(h, r, &config)?;
+            let sig = config.signature(seqmodel_metrics::RefCount::Fixed(r.len()));
+            emit(&mut out, &s, &sig);
+        }
+        return Ok(out);
+    }
+    let mut acc = TerAccumulator::new(config);
+    acc.update(&hyps, &refs)?;
+    let s = acc.compute()?;
+    emit(&mut out, &s, &acc.signature());
+    Ok(out)
+}
+
 fn rouge_json(s: &RougeScores) -> Value {
     let mut m = serde_json::Map::new();
     for (t, v) in &s.scores {
@@ -373,9 +502,10 @@ fn rouge(a: RougeArgs) -> Result<String> {
         .map(|t| t.parse::<RougeType>())
         .collect::<Result<Vec<_>>>()?;
     let scorer = RougeScorer::new(types, a.stem)?;
-    let hyp = read_non_empty(&a.input.hyp)?;
+    let (hyp, ref_paths) = a.input.resolve()?;
+    let hyp = read_non_empty(&hyp)?;
     let mut ref_files = Vec::new();
-    for r in &a.input.refs {
+    for r in &ref_paths {
         let l = read_non_empty(r)?;
         check_line_counts(&hyp, &l)?;
         ref_files.push(l);
@@ -394,7 +524,7 @@ fn rouge(a: RougeArgs) -> Result<String> {
     let mut acc = RougeAccumulator::new(scorer);
     acc.update(&preds, &targets)?;
     let s = acc.compute()?;
-    if a.input.json {
+    if a.input.json() {
         let v = json!({"examples": acc.examples(), "stemmer": a.stem, "mean": rouge_json(&s)});
         return Ok(format!("{}\n", pretty(&v)));
     }

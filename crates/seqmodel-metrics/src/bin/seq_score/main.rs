@@ -3,6 +3,9 @@
 //! ```text
 //! seq-score bleu -r ref.txt [-r ref2.txt] hyp.txt      # hyp from stdin when omitted
 //! seq-score chrf -r ref.txt hyp.txt --word-order 2     # chrF++
+//! seq-score ter -r ref.txt hyp.txt                     # translation edit rate
+//! seq-score bleu ref.txt -i hyp.txt -lc -tok zh        # sacrebleu's spellings work too
+//! seq-score sacrebleu ref.txt -i hyp.txt -m bleu chrf ter
 //! seq-score rouge -r ref.txt hyp.txt --stem
 //! seq-score classify --gold gold.txt --pred pred.txt   # one label per line
 //! seq-score ner --gold gold.conll --pred pred.conll    # CoNLL: tag in the last column
@@ -15,6 +18,8 @@
 
 mod commands;
 mod input;
+mod sacrebleu;
+mod spellings;
 
 use clap::Parser;
 
@@ -29,7 +34,7 @@ struct Cli {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(spellings::normalize(std::env::args_os()));
     match commands::run(cli.command) {
         Ok(out) => {
             use std::io::Write;
