@@ -575,7 +575,7 @@ mod tests {
             "WindowConfig: invalid stride: is 0; set it to at least 1"
         );
         assert_eq!(
-            message(WindowDatasetConfig::new(WindowConfig::new(3, 1), [])),
+            message(WindowDatasetConfig::new(WindowConfig::new(3, 1), Vec::new())),
             "WindowDatasetConfig: invalid targets: is empty; name at least one target column"
         );
         assert_eq!(
