@@ -57,17 +57,19 @@ pub(crate) mod testing {
     {
         let len = dataset.len();
         if len > 0 {
-            assert!(dataset.get(len - 1).is_ok(), "{name}: the last item must be readable");
+            assert!(
+                dataset.get(len - 1).is_ok(),
+                "{name}: the last item must be readable"
+            );
         }
-        for err in [
-            dataset.get(len).err(),
-            dataset.get_many(vec![0, len]).err(),
-        ] {
+        for err in [dataset.get(len).err(), dataset.get_many(vec![0, len]).err()] {
             let err = err.unwrap_or_else(|| panic!("{name}: index {len} must be an error"));
             let inner = err
                 .source()
                 .and_then(|s| s.downcast_ref::<Error>())
-                .unwrap_or_else(|| panic!("{name}: the DatasetError must wrap a seqmodel_data::Error"));
+                .unwrap_or_else(|| {
+                    panic!("{name}: the DatasetError must wrap a seqmodel_data::Error")
+                });
             match inner {
                 Error::IndexOutOfBounds {
                     dataset,

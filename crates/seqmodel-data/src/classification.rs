@@ -153,7 +153,10 @@ impl Dataset<TextClassItem> for TextClassificationDataset {
         cloned_item(&self.items, index, "TextClassificationDataset")
     }
 
-    fn get_many(&self, indexes: Vec<usize>) -> std::result::Result<Vec<TextClassItem>, DatasetError> {
+    fn get_many(
+        &self,
+        indexes: Vec<usize>,
+    ) -> std::result::Result<Vec<TextClassItem>, DatasetError> {
         get_each(self, indexes)
     }
 

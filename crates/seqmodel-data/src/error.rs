@@ -184,7 +184,9 @@ pub enum Error {
     ///
     /// Returned inside Burn's `DatasetError` (which wraps any error): read it back with
     /// `std::error::Error::source(&err)` and `downcast_ref::<seqmodel_data::Error>()`.
-    #[error("{dataset}: index {index} is out of bounds (the dataset has {len} items; expected an index below {len})")]
+    #[error(
+        "{dataset}: index {index} is out of bounds (the dataset has {len} items; expected an index below {len})"
+    )]
     IndexOutOfBounds {
         /// The dataset type.
         dataset: &'static str,

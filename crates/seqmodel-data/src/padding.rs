@@ -275,7 +275,9 @@ mod tests {
 
     #[test]
     fn right_padding_by_hand() {
-        let p = PaddingConfig::default().pad(&[vec![4, 5, 6], vec![7]]).unwrap();
+        let p = PaddingConfig::default()
+            .pad(&[vec![4, 5, 6], vec![7]])
+            .unwrap();
         assert_eq!((p.batch, p.time), (2, 3));
         assert_eq!(p.ids, vec![4, 5, 6, 7, 0, 0]);
         assert_eq!(p.mask(), vec![false, false, false, false, true, true]);
@@ -296,7 +298,11 @@ mod tests {
     #[test]
     fn max_len_zero_is_an_error_naming_the_config() {
         let config = PaddingConfig::default().with_max_len(0);
-        assert_eq!(config.max_len, Some(0), "the builder must not change the value");
+        assert_eq!(
+            config.max_len,
+            Some(0),
+            "the builder must not change the value"
+        );
         let err = config.pad(&[vec![1, 2, 3]]).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -318,7 +324,10 @@ mod tests {
     fn empty_batch_and_empty_sequences_have_time_one() {
         let p = PaddingConfig::default().pad::<Vec<usize>>(&[]).unwrap();
         assert_eq!((p.batch, p.time), (0, 1));
-        let p = PaddingConfig::default().with_pad_id(9).pad(&[Vec::new()]).unwrap();
+        let p = PaddingConfig::default()
+            .with_pad_id(9)
+            .pad(&[Vec::new()])
+            .unwrap();
         assert_eq!((p.ids.clone(), p.mask()), (vec![9], vec![true]));
     }
 
@@ -327,7 +336,8 @@ mod tests {
         let device = Device::flex();
         let batch = PaddingConfig::default()
             .with_side(PadSide::Left)
-            .pad(&[vec![1, 2], vec![3]]).unwrap()
+            .pad(&[vec![1, 2], vec![3]])
+            .unwrap()
             .to_batch(&device);
         let ids: Vec<i64> = batch.ids.to_data().iter::<i64>().collect();
         assert_eq!(ids, vec![1, 2, 0, 3]);

@@ -126,9 +126,8 @@ impl Scaler {
                 ),
             });
         }
-        if (columns.is_empty() && !values.is_empty())
-            || (!columns.is_empty() && values.len() % columns.len() != 0)
-        {
+        // `is_multiple_of(0)` holds for 0 alone: no columns is fine only for no values.
+        if !values.len().is_multiple_of(columns.len()) {
             return Err(Error::Config {
                 config: "Scaler::inverse_columns",
                 field: "values",

@@ -368,12 +368,30 @@ mod tests {
         let zero = PaddingConfig::default().with_max_len(0);
         let err = Seq2SeqBatcher::new(t.clone(), t.clone(), s.clone(), g.clone(), zero.clone())
             .unwrap_err();
-        assert!(matches!(err, Error::Config { config: "PaddingConfig", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    config: "PaddingConfig",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = Seq2SeqBatcher::new(t.clone(), t, s, g, PaddingConfig::default())
             .unwrap()
             .with_target_padding(zero)
             .unwrap_err();
-        assert!(matches!(err, Error::Config { config: "PaddingConfig", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    config: "PaddingConfig",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

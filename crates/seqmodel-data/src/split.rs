@@ -206,10 +206,12 @@ mod tests {
         let ok: SplitRatios =
             serde_json::from_str(r#"{"train": 0.5, "valid": 0.25, "test": 0.25}"#).unwrap();
         assert_eq!((ok.train(), ok.valid(), ok.test()), (0.5, 0.25, 0.25));
-        let err = serde_json::from_str::<SplitRatios>(r#"{"train": 2.0, "valid": 0.0, "test": 0.0}"#)
-            .unwrap_err();
+        let err =
+            serde_json::from_str::<SplitRatios>(r#"{"train": 2.0, "valid": 0.0, "test": 0.0}"#)
+                .unwrap_err();
         assert!(
-            err.to_string().starts_with("SplitRatios: invalid train: is 2"),
+            err.to_string()
+                .starts_with("SplitRatios: invalid train: is 2"),
             "{err}"
         );
     }

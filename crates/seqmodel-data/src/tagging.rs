@@ -301,7 +301,11 @@ mod tests {
     #[test]
     fn batcher_rejects_a_zero_max_len() {
         let err = TaggingBatcher::new(PaddingConfig::default().with_max_len(0)).unwrap_err();
-        assert!(err.to_string().starts_with("PaddingConfig: invalid max_len:"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("PaddingConfig: invalid max_len:"),
+            "{err}"
+        );
         assert!(matches!(err, Error::Config { .. }));
     }
 

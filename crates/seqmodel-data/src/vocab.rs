@@ -230,7 +230,9 @@ impl Coverage {
     }
 }
 
-/// A token ↔ id map. See the [module documentation](self) for the id layout.
+/// A token ↔ id map. Ids: `<pad>` = 0, `<unk>` = 1, `<bos>` = 2, `<eos>` = 3 (the last two
+/// unless switched off), then user-defined specials in the order given, then ordinary tokens by
+/// decreasing frequency, ties broken by first appearance.
 ///
 /// ```
 /// use seqmodel_data::{Vocab, VocabConfig};

@@ -293,7 +293,11 @@ impl WindowDataset {
     ///
     /// If `i >= len()`, like slice indexing.
     pub fn window(&self, i: usize) -> Window {
-        assert!(i < self.len, "window {i} of a WindowDataset with {} windows", self.len);
+        assert!(
+            i < self.len,
+            "window {i} of a WindowDataset with {} windows",
+            self.len
+        );
         let start = self.rows.start + i * self.config.stride;
         let gather = |rows: Range<usize>, cols: &[usize]| -> Vec<f32> {
             rows.flat_map(|r| {
@@ -571,11 +575,17 @@ mod tests {
             "WindowConfig: invalid horizon: is 0; set it to at least 1"
         );
         assert_eq!(
-            message(WindowDatasetConfig::new(WindowConfig::new(3, 1).with_stride(0), [0])),
+            message(WindowDatasetConfig::new(
+                WindowConfig::new(3, 1).with_stride(0),
+                [0]
+            )),
             "WindowConfig: invalid stride: is 0; set it to at least 1"
         );
         assert_eq!(
-            message(WindowDatasetConfig::new(WindowConfig::new(3, 1), Vec::new())),
+            message(WindowDatasetConfig::new(
+                WindowConfig::new(3, 1),
+                Vec::new()
+            )),
             "WindowDatasetConfig: invalid targets: is empty; name at least one target column"
         );
         assert_eq!(
