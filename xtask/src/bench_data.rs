@@ -110,7 +110,8 @@ pub fn run(args: &BenchDataArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?,
     );
     let batcher =
-        TextClassificationBatcher::new(tokenizer.clone(), vocab.clone(), PaddingConfig::default());
+        TextClassificationBatcher::new(tokenizer.clone(), vocab.clone(), PaddingConfig::default())
+            .map_err(|e| e.to_string())?;
     println!(
         "rt-polarity: {} sentences, vocabulary {}, batch {}, backend {}",
         items.len(),

@@ -8,6 +8,7 @@
 use burn::data::dataset::{Dataset, DatasetError};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{get_each, out_of_bounds};
 use crate::error::{Error, Result};
 use crate::rng::SplitMix64;
 
@@ -53,20 +54,28 @@ impl BucketSamplerConfig {
         self
     }
 
-    /// A sampler over examples of these lengths.
+    /// Rejects a zero `batch_size` or `pool_batches` with an [`Error::Config`] naming
+    /// `BucketSamplerConfig` and the field.
+    pub fn validate(&self) -> Result<()> {
+        for (field, value) in [
+            ("batch_size", self.batch_size),
+            ("pool_batches", self.pool_batches),
+        ] {
+            if value == 0 {
+                return Err(Error::Config {
+                    config: "BucketSamplerConfig",
+                    field,
+                    reason: "is 0; set it to at least 1".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A sampler over examples of these lengths; fails when the configuration is invalid
+    /// ([`BucketSamplerConfig::validate`]).
     pub fn init(&self, lengths: Vec<usize>) -> Result<BucketSampler> {
-        if self.batch_size == 0 {
-            return Err(Error::Config {
-                field: "batch_size",
-                reason: "must be at least 1".into(),
-            });
-        }
-        if self.pool_batches == 0 {
-            return Err(Error::Config {
-                field: "pool_batches",
-                reason: "must be at least 1".into(),
-            });
-        }
+        self.validate()?;
         Ok(BucketSampler {
             lengths,
             config: self.clone(),
@@ -211,8 +220,17 @@ impl<D, I> Dataset<I> for BucketedDataset<D>
 where
     D: Dataset<I>,
 {
+    /// The item at bucketed position `index`; past the end, an
+    /// [`Error::IndexOutOfBounds`] inside the `DatasetError`.
     fn get(&self, index: usize) -> std::result::Result<I, DatasetError> {
-        self.inner.get(self.order[index])
+        match self.order.get(index) {
+            Some(&inner) => self.inner.get(inner),
+            None => Err(out_of_bounds("BucketedDataset", index, self.order.len())),
+        }
+    }
+
+    fn get_many(&self, indexes: Vec<usize>) -> std::result::Result<Vec<I>, DatasetError> {
+        get_each(self, indexes)
     }
 
     fn len(&self) -> usize {
@@ -223,6 +241,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::testing::assert_get_past_end_is_an_error;
     use burn::data::dataset::InMemDataset;
     use proptest::prelude::*;
 
@@ -248,8 +267,32 @@ mod tests {
     }
 
     #[test]
-    fn zero_batch_size_is_a_config_error() {
-        assert!(BucketSamplerConfig::new(0).init(vec![1]).is_err());
+    fn zero_sizes_are_config_errors_naming_the_config() {
+        let err = BucketSamplerConfig::new(0).init(vec![1]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "BucketSamplerConfig: invalid batch_size: is 0; set it to at least 1"
+        );
+        let err = BucketSamplerConfig::new(2)
+            .with_pool_batches(0)
+            .init(vec![1])
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Config {
+                config: "BucketSamplerConfig",
+                field: "pool_batches",
+                ..
+            }
+        ));
+    }
+
+    /// `get(len())` used to panic (`order[index]`); now it is an error naming the dataset.
+    #[test]
+    fn get_past_the_end_is_an_error() {
+        let sampler = BucketSamplerConfig::new(2).init(vec![3, 1, 2]).unwrap();
+        let data = sampler.reorder(InMemDataset::new(vec!["c", "a", "b"]), 0);
+        assert_get_past_end_is_an_error(&data, "BucketedDataset");
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl DataDir {
         }
         tried.push(repo);
         Err(Error::Config {
+            config: "DataDir::locate",
             field: DATA_DIR_ENV,
             reason: format!(
                 "no data folder found (tried {}); set {DATA_DIR_ENV} to the repository's data/",

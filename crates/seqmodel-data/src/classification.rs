@@ -9,6 +9,7 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{cloned_item, get_each};
 use crate::error::Result;
 use crate::labels::LabelSet;
 use crate::padding::{PaddedBatch, PaddedIds, PaddingConfig};
@@ -146,8 +147,17 @@ impl TextClassificationDataset {
 }
 
 impl Dataset<TextClassItem> for TextClassificationDataset {
+    /// The item at `index`; past the end, an [`Error::IndexOutOfBounds`](crate::Error)
+    /// inside the `DatasetError`.
     fn get(&self, index: usize) -> std::result::Result<TextClassItem, DatasetError> {
-        Ok(self.items[index].clone())
+        cloned_item(&self.items, index, "TextClassificationDataset")
+    }
+
+    fn get_many(
+        &self,
+        indexes: Vec<usize>,
+    ) -> std::result::Result<Vec<TextClassItem>, DatasetError> {
+        get_each(self, indexes)
     }
 
     fn len(&self) -> usize {
@@ -174,7 +184,7 @@ pub struct TextClassificationBatch {
 ///
 /// let tokenizer = Arc::new(WhitespaceTokenizer::default());
 /// let vocab = Arc::new(VocabConfig::default().build([["good", "film"], ["bad", "film"]])?);
-/// let batcher = TextClassificationBatcher::new(tokenizer, vocab, PaddingConfig::default());
+/// let batcher = TextClassificationBatcher::new(tokenizer, vocab, PaddingConfig::default())?;
 /// let items = vec![
 ///     TextClassItem { text: "good film".into(), label: 1 },
 ///     TextClassItem { text: "bad".into(), label: 0 },
@@ -193,13 +203,18 @@ pub struct TextClassificationBatcher {
 
 impl TextClassificationBatcher {
     /// A batcher with this tokeniser, vocabulary and padding (its `pad_id` should be the
-    /// vocabulary's `<pad>`, 0).
-    pub fn new(tokenizer: Arc<dyn Tokenizer>, vocab: Arc<Vocab>, padding: PaddingConfig) -> Self {
-        Self {
+    /// vocabulary's `<pad>`, 0). Fails when `padding` is invalid ([`PaddingConfig::validate`]).
+    pub fn new(
+        tokenizer: Arc<dyn Tokenizer>,
+        vocab: Arc<Vocab>,
+        padding: PaddingConfig,
+    ) -> Result<Self> {
+        padding.validate()?;
+        Ok(Self {
             tokenizer,
             vocab,
             padding,
-        }
+        })
     }
 
     /// The host-side work of a batch: tokenise, encode, pad. Returns the padded ids and labels.
@@ -209,7 +224,7 @@ impl TextClassificationBatcher {
             .map(|item| self.vocab.encode(self.tokenizer.tokenize(&item.text)))
             .collect();
         let labels = items.iter().map(|i| i.label).collect();
-        (self.padding.pad(&ids), labels)
+        (self.padding.pad_valid(&ids), labels)
     }
 }
 
@@ -228,6 +243,7 @@ impl Batcher<TextClassItem, TextClassificationBatch> for TextClassificationBatch
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::testing::assert_get_past_end_is_an_error;
     use crate::error::Error;
     use crate::tokenizer::WhitespaceTokenizer;
 
@@ -267,6 +283,38 @@ mod tests {
         assert_eq!(data.get(2).unwrap().label, 1);
     }
 
+    /// `get(len())` used to panic (slice indexing); now it is an error naming the dataset.
+    #[test]
+    fn get_past_the_end_is_an_error() {
+        let neg: &[u8] = b"bad\n";
+        let pos: &[u8] = b"good\n";
+        let data = TextClassificationDataset::parse_files_per_class(&[
+            ("neg", neg, Path::new("x.neg")),
+            ("pos", pos, Path::new("x.pos")),
+        ])
+        .unwrap();
+        assert_get_past_end_is_an_error(&data, "TextClassificationDataset");
+    }
+
+    #[test]
+    fn batcher_rejects_a_zero_max_len() {
+        let vocab = Arc::new(VocabConfig::default().build([["a"]]).unwrap());
+        let err = TextClassificationBatcher::new(
+            Arc::new(WhitespaceTokenizer::default()),
+            vocab,
+            PaddingConfig::default().with_max_len(0),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Config {
+                config: "PaddingConfig",
+                field: "max_len",
+                ..
+            }
+        ));
+    }
+
     #[test]
     fn batcher_encodes_unknown_words_and_labels() {
         let data = TextClassificationDataset::new(
@@ -289,7 +337,8 @@ mod tests {
             .unwrap();
         assert_eq!(vocab.tokens()[4..], ["b"]);
         let batcher =
-            TextClassificationBatcher::new(tokenizer, Arc::new(vocab), PaddingConfig::default());
+            TextClassificationBatcher::new(tokenizer, Arc::new(vocab), PaddingConfig::default())
+                .unwrap();
         let batch = batcher.batch(data.items().to_vec(), &Device::flex());
         assert_eq!(batch.tokens.unpad(), vec![vec![1, 4], vec![4, 1, 1]]);
         let labels: Vec<i64> = batch.labels.to_data().iter::<i64>().collect();

@@ -166,13 +166,34 @@ pub enum Error {
         /// Rows available.
         series_len: usize,
     },
-    /// A configuration that cannot work, caught before any data is touched.
-    #[error("invalid configuration: {field}: {reason}")]
+    /// A configuration (or an argument) that cannot work, caught before any data is touched.
+    ///
+    /// Displays as `PaddingConfig: invalid max_len: …`: the configuration, the field and why,
+    /// with what would be accepted.
+    #[error("{config}: invalid {field}: {reason}")]
     Config {
+        /// The configuration type at fault (e.g. `PaddingConfig`), or the function whose
+        /// argument is at fault (e.g. `PackedLayout::new`).
+        config: &'static str,
         /// The field (or argument) at fault.
         field: &'static str,
         /// Why, and what would be accepted.
         reason: String,
+    },
+    /// [`Dataset::get`](burn::data::dataset::Dataset::get) asked for an item past the end.
+    ///
+    /// Returned inside Burn's `DatasetError` (which wraps any error): read it back with
+    /// `std::error::Error::source(&err)` and `downcast_ref::<seqmodel_data::Error>()`.
+    #[error(
+        "{dataset}: index {index} is out of bounds (the dataset has {len} items; expected an index below {len})"
+    )]
+    IndexOutOfBounds {
+        /// The dataset type.
+        dataset: &'static str,
+        /// The index asked for.
+        index: usize,
+        /// Number of items.
+        len: usize,
     },
     /// A JSON file (vocabulary) that does not parse.
     #[error("{}: {source}", path.display())]

@@ -31,6 +31,7 @@ impl LabelSet {
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
                 return Err(Error::Config {
+                    config: "LabelSet::new",
                     field: "labels",
                     reason: format!("label \"{name}\" is given twice"),
                 });

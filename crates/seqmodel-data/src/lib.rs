@@ -16,6 +16,7 @@
 //! (and column) and what was expected: bad input never panics.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod bounds;
 mod bucket;
 pub mod bundled;
 mod classification;
@@ -60,3 +61,8 @@ pub use tagging::*;
 pub use tokenizer::*;
 pub use vocab::*;
 pub use window::*;
+
+/// The README's examples, compiled (and run) as doctests so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -27,6 +27,7 @@ impl PackedLayout {
     pub fn new(lengths: &[usize]) -> Result<Self> {
         if let Some(b) = lengths.iter().position(|&l| l == 0) {
             return Err(Error::Config {
+                config: "PackedLayout::new",
                 field: "lengths",
                 reason: format!("sequence {b} is empty; every packed sequence needs length >= 1"),
             });
@@ -75,10 +76,11 @@ impl PackedLayout {
             .collect()
     }
 
-    fn check_time(&self, time: usize) -> Result<()> {
+    fn check_time(&self, time: usize, caller: &'static str) -> Result<()> {
         let max_len = self.batch_sizes.len();
         if time < max_len {
             return Err(Error::Config {
+                config: caller,
                 field: "time",
                 reason: format!(
                     "padded time {time} is shorter than the longest sequence {max_len}"
@@ -93,6 +95,7 @@ impl PackedLayout {
         let [batch, time, features] = padded.dims();
         if batch != self.lengths.len() {
             return Err(Error::Config {
+                config: "PackedLayout::pack_tensor",
                 field: "padded",
                 reason: format!(
                     "batch {batch} does not match the layout's {} sequences",
@@ -100,7 +103,7 @@ impl PackedLayout {
                 ),
             });
         }
-        self.check_time(time)?;
+        self.check_time(time, "PackedLayout::pack_tensor")?;
         let device = padded.device();
         let rows = self.padded_rows(time, side);
         let index = int_tensor(rows, &device);
@@ -118,11 +121,12 @@ impl PackedLayout {
         let [total, features] = packed.dims();
         if total != self.total() {
             return Err(Error::Config {
+                config: "PackedLayout::unpack_tensor",
                 field: "packed",
                 reason: format!("{total} rows, expected {}", self.total()),
             });
         }
-        self.check_time(time)?;
+        self.check_time(time, "PackedLayout::unpack_tensor")?;
         let batch = self.lengths.len();
         let device = packed.device();
         // Every padded row gathers a packed row; padding rows gather the appended zero row.

@@ -7,6 +7,8 @@
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// Which side of a sequence receives the padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum PadSide {
@@ -30,17 +32,24 @@ pub enum TruncateSide {
 
 /// How to pad (and truncate) a batch of id sequences.
 ///
+/// A `max_len` of 0 is rejected (by [`PaddingConfig::validate`], which [`PaddingConfig::pad`]
+/// and every batcher taking a `PaddingConfig` call), never silently raised to 1.
+///
 /// ```
 /// use burn::tensor::Device;
 /// use seqmodel_data::{PadSide, PaddingConfig};
 ///
 /// let config = PaddingConfig::default().with_side(PadSide::Left).with_max_len(3);
-/// let padded = config.pad(&[vec![5, 6], vec![7, 8, 9, 10]]);
+/// let padded = config.pad(&[vec![5, 6], vec![7, 8, 9, 10]])?;
 /// assert_eq!(padded.ids, vec![0, 5, 6, 7, 8, 9]); // [batch = 2, time = 3], row-major
 /// assert_eq!(padded.lengths, vec![2, 3]);
 /// let batch = padded.to_batch(&Device::flex());
 /// assert_eq!(batch.ids.dims(), [2, 3]);
 /// assert_eq!(batch.unpad(), vec![vec![5, 6], vec![7, 8, 9]]);
+///
+/// let err = PaddingConfig::default().with_max_len(0).validate().unwrap_err();
+/// assert!(err.to_string().starts_with("PaddingConfig: invalid max_len"));
+/// # Ok::<(), seqmodel_data::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaddingConfig {
@@ -48,7 +57,7 @@ pub struct PaddingConfig {
     pub pad_id: usize,
     /// Where the padding goes.
     pub side: PadSide,
-    /// Longest sequence kept; longer ones are truncated. `None` for no limit.
+    /// Longest sequence kept (at least 1); longer ones are truncated. `None` for no limit.
     pub max_len: Option<usize>,
     /// Which end a truncation removes.
     pub truncate: TruncateSide,
@@ -72,9 +81,10 @@ impl PaddingConfig {
         self
     }
 
-    /// Truncates sequences longer than `max_len` (at least 1; 0 is treated as 1).
+    /// Truncates sequences longer than `max_len`, which must be at least 1 (0 is an error
+    /// when the configuration is used, see [`PaddingConfig::validate`]).
     pub fn with_max_len(mut self, max_len: usize) -> Self {
-        self.max_len = Some(max_len.max(1));
+        self.max_len = Some(max_len);
         self
     }
 
@@ -90,6 +100,21 @@ impl PaddingConfig {
         self
     }
 
+    /// Rejects a `max_len` of 0 (it would drop every token) with an [`Error::Config`] naming
+    /// `PaddingConfig` and `max_len`.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_len == Some(0) {
+            return Err(Error::Config {
+                config: "PaddingConfig",
+                field: "max_len",
+                reason: "is 0, which would drop every token; set it to at least 1, or to None \
+                         for no limit"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
     /// The part of `seq` that survives truncation.
     pub fn truncated<'a, T>(&self, seq: &'a [T]) -> &'a [T] {
         match self.max_len {
@@ -101,9 +126,17 @@ impl PaddingConfig {
         }
     }
 
-    /// Pads `sequences` to the longest (truncated) one. `time` is at least 1, so an all-empty
-    /// batch still gives a valid tensor shape.
-    pub fn pad<S: AsRef<[usize]>>(&self, sequences: &[S]) -> PaddedIds {
+    /// Pads `sequences` to the longest (truncated) one: ids `[batch, time]` with `time` the
+    /// longest kept length, at least 1, so an all-empty batch still gives a valid tensor shape.
+    /// Fails when the configuration is invalid (see [`PaddingConfig::validate`]).
+    pub fn pad<S: AsRef<[usize]>>(&self, sequences: &[S]) -> Result<PaddedIds> {
+        self.validate()?;
+        Ok(self.pad_valid(sequences))
+    }
+
+    /// [`PaddingConfig::pad`] for a configuration that has passed [`PaddingConfig::validate`]
+    /// (batchers validate theirs once, when they are built).
+    pub(crate) fn pad_valid<S: AsRef<[usize]>>(&self, sequences: &[S]) -> PaddedIds {
         let kept: Vec<&[usize]> = sequences
             .iter()
             .map(|s| self.truncated(s.as_ref()))
@@ -242,7 +275,9 @@ mod tests {
 
     #[test]
     fn right_padding_by_hand() {
-        let p = PaddingConfig::default().pad(&[vec![4, 5, 6], vec![7]]);
+        let p = PaddingConfig::default()
+            .pad(&[vec![4, 5, 6], vec![7]])
+            .unwrap();
         assert_eq!((p.batch, p.time), (2, 3));
         assert_eq!(p.ids, vec![4, 5, 6, 7, 0, 0]);
         assert_eq!(p.mask(), vec![false, false, false, false, true, true]);
@@ -253,16 +288,46 @@ mod tests {
         let keep_end = PaddingConfig::default()
             .with_max_len(2)
             .with_truncate(TruncateSide::Start);
-        assert_eq!(keep_end.pad(&[vec![1, 2, 3]]).ids, vec![2, 3]);
+        assert_eq!(keep_end.pad(&[vec![1, 2, 3]]).unwrap().ids, vec![2, 3]);
         let keep_start = PaddingConfig::default().with_max_len(2);
-        assert_eq!(keep_start.pad(&[vec![1, 2, 3]]).ids, vec![1, 2]);
+        assert_eq!(keep_start.pad(&[vec![1, 2, 3]]).unwrap().ids, vec![1, 2]);
+    }
+
+    /// `with_max_len(0)` used to become 1 silently; now using the configuration is an error
+    /// naming `PaddingConfig`, the field and the fix.
+    #[test]
+    fn max_len_zero_is_an_error_naming_the_config() {
+        let config = PaddingConfig::default().with_max_len(0);
+        assert_eq!(
+            config.max_len,
+            Some(0),
+            "the builder must not change the value"
+        );
+        let err = config.pad(&[vec![1, 2, 3]]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "PaddingConfig: invalid max_len: is 0, which would drop every token; set it to at \
+             least 1, or to None for no limit"
+        );
+        assert!(matches!(
+            err,
+            Error::Config {
+                config: "PaddingConfig",
+                field: "max_len",
+                ..
+            }
+        ));
+        assert!(PaddingConfig::default().with_max_len(1).validate().is_ok());
     }
 
     #[test]
     fn empty_batch_and_empty_sequences_have_time_one() {
-        let p = PaddingConfig::default().pad::<Vec<usize>>(&[]);
+        let p = PaddingConfig::default().pad::<Vec<usize>>(&[]).unwrap();
         assert_eq!((p.batch, p.time), (0, 1));
-        let p = PaddingConfig::default().with_pad_id(9).pad(&[Vec::new()]);
+        let p = PaddingConfig::default()
+            .with_pad_id(9)
+            .pad(&[Vec::new()])
+            .unwrap();
         assert_eq!((p.ids.clone(), p.mask()), (vec![9], vec![true]));
     }
 
@@ -272,6 +337,7 @@ mod tests {
         let batch = PaddingConfig::default()
             .with_side(PadSide::Left)
             .pad(&[vec![1, 2], vec![3]])
+            .unwrap()
             .to_batch(&device);
         let ids: Vec<i64> = batch.ids.to_data().iter::<i64>().collect();
         assert_eq!(ids, vec![1, 2, 0, 3]);
@@ -289,14 +355,14 @@ mod tests {
         #[test]
         fn pad_then_unpad_round_trips(seqs in sequences(), left in any::<bool>()) {
             let side = if left { PadSide::Left } else { PadSide::Right };
-            let padded = PaddingConfig::default().with_side(side).pad(&seqs);
+            let padded = PaddingConfig::default().with_side(side).pad(&seqs).unwrap();
             prop_assert_eq!(padded.unpad(), seqs, "unpad(pad(x)) != x");
         }
 
         #[test]
         fn mask_agrees_with_lengths(seqs in sequences(), left in any::<bool>(), max in 1usize..8) {
             let side = if left { PadSide::Left } else { PadSide::Right };
-            let padded = PaddingConfig::default().with_side(side).with_max_len(max).pad(&seqs);
+            let padded = PaddingConfig::default().with_side(side).with_max_len(max).pad(&seqs).unwrap();
             let mask = padded.mask();
             for (b, &len) in padded.lengths.iter().enumerate() {
                 prop_assert_eq!(len, seqs[b].len().min(max), "length is not the truncated length");

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::series::TimeSeries;
 
 /// Which scaler to fit.
@@ -109,13 +110,39 @@ impl Scaler {
 
     /// Undoes the scaling of model outputs laid out `[.., columns.len()]` (row-major), where
     /// `columns` are the series columns the last axis holds (e.g. the target columns).
-    pub fn inverse_columns(&self, values: &[f32], columns: &[usize]) -> Vec<f32> {
-        let n = columns.len().max(1);
-        values
+    ///
+    /// Errors (instead of a panic or a silent wrap-around): a column the scaler was not fitted
+    /// on, no columns for non-empty values, or a length that is not a multiple of
+    /// `columns.len()`.
+    pub fn inverse_columns(&self, values: &[f32], columns: &[usize]) -> Result<Vec<f32>> {
+        let fitted = self.shift.len();
+        if let Some(&c) = columns.iter().find(|&&c| c >= fitted) {
+            return Err(Error::Config {
+                config: "Scaler::inverse_columns",
+                field: "columns",
+                reason: format!(
+                    "column {c} was not fitted (the scaler has {fitted} columns; expected \
+                     indices below {fitted})"
+                ),
+            });
+        }
+        // `is_multiple_of(0)` holds for 0 alone: no columns is fine only for no values.
+        if !values.len().is_multiple_of(columns.len()) {
+            return Err(Error::Config {
+                config: "Scaler::inverse_columns",
+                field: "values",
+                reason: format!(
+                    "{} values do not fill rows of {} columns; pass [.., columns.len()] values",
+                    values.len(),
+                    columns.len()
+                ),
+            });
+        }
+        Ok(values
             .iter()
-            .enumerate()
-            .map(|(i, &y)| self.inverse_value(columns[i % n], f64::from(y)) as f32)
-            .collect()
+            .zip(columns.iter().cycle())
+            .map(|(&y, &c)| self.inverse_value(c, f64::from(y)) as f32)
+            .collect())
     }
 }
 
@@ -155,6 +182,25 @@ mod tests {
     fn inverse_columns_uses_the_given_columns() {
         let scaler = Scaler::fit(ScalerKind::MinMax, &series());
         // Values for column "a" only: 0.5 → 5.
-        assert_eq!(scaler.inverse_columns(&[0.5, 1.0], &[0]), vec![5.0, 10.0]);
+        assert_eq!(
+            scaler.inverse_columns(&[0.5, 1.0], &[0]).unwrap(),
+            vec![5.0, 10.0]
+        );
+    }
+
+    /// Used to panic (column out of range, or `columns[i % 1]` on an empty list).
+    #[test]
+    fn inverse_columns_rejects_columns_and_lengths_that_do_not_fit() {
+        let scaler = Scaler::fit(ScalerKind::MinMax, &series());
+        let fitted = scaler.shift().len();
+        let err = scaler.inverse_columns(&[0.5], &[fitted]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("Scaler::inverse_columns: invalid columns: column"),
+            "{err}"
+        );
+        assert!(scaler.inverse_columns(&[0.5], &[]).is_err());
+        assert!(scaler.inverse_columns(&[0.5, 1.0, 2.0], &[0, 0]).is_err());
+        assert_eq!(scaler.inverse_columns(&[], &[]).unwrap(), Vec::<f32>::new());
     }
 }

@@ -9,6 +9,7 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{cloned_item, get_each};
 use crate::error::{Error, Result};
 use crate::padding::{PaddedBatch, PaddedIds, PaddingConfig};
 use crate::split::{Split, SplitRatios};
@@ -98,6 +99,7 @@ impl Seq2SeqDataset {
     ) -> Result<(Arc<Vocab>, Arc<Vocab>)> {
         if !config.bos_eos {
             return Err(Error::Config {
+                config: "VocabConfig",
                 field: "bos_eos",
                 reason: "sequence-to-sequence vocabularies need <bos> and <eos>".into(),
             });
@@ -122,8 +124,14 @@ impl Seq2SeqDataset {
 }
 
 impl Dataset<TextPair> for Seq2SeqDataset {
+    /// The pair at `index`; past the end, an [`Error::IndexOutOfBounds`] inside the
+    /// `DatasetError`.
     fn get(&self, index: usize) -> std::result::Result<TextPair, DatasetError> {
-        Ok(self.pairs[index].clone())
+        cloned_item(&self.pairs, index, "Seq2SeqDataset")
+    }
+
+    fn get_many(&self, indexes: Vec<usize>) -> std::result::Result<Vec<TextPair>, DatasetError> {
+        get_each(self, indexes)
     }
 
     fn len(&self) -> usize {
@@ -191,7 +199,8 @@ pub struct Seq2SeqBatcher {
 
 impl Seq2SeqBatcher {
     /// A batcher; `padding` applies to both sides (`max_len` counts `<bos>`/`<eos>`). Fails when
-    /// the target vocabulary has no `<bos>`/`<eos>`.
+    /// the target vocabulary has no `<bos>`/`<eos>` or `padding` is invalid
+    /// ([`PaddingConfig::validate`]).
     pub fn new(
         source_tokenizer: Arc<dyn Tokenizer>,
         target_tokenizer: Arc<dyn Tokenizer>,
@@ -200,6 +209,7 @@ impl Seq2SeqBatcher {
         padding: PaddingConfig,
     ) -> Result<Self> {
         let (bos, eos) = target_vocab.require_bos_eos()?;
+        padding.validate()?;
         Ok(Self {
             source_tokenizer,
             target_tokenizer,
@@ -213,10 +223,12 @@ impl Seq2SeqBatcher {
         })
     }
 
-    /// Uses a different padding for the target side.
-    pub fn with_target_padding(mut self, padding: PaddingConfig) -> Self {
+    /// Uses a different padding for the target side. Fails when `padding` is invalid
+    /// ([`PaddingConfig::validate`]).
+    pub fn with_target_padding(mut self, padding: PaddingConfig) -> Result<Self> {
+        padding.validate()?;
         self.target_padding = padding;
-        self
+        Ok(self)
     }
 
     /// Wraps source sequences in `<bos>` … `<eos>` too (the source vocabulary must have them).
@@ -266,9 +278,9 @@ impl Seq2SeqBatcher {
             targets.push(output);
         }
         Seq2SeqIds {
-            source: self.source_padding.pad(&sources),
-            decoder_input: self.target_padding.pad(&inputs),
-            decoder_target: self.target_padding.pad(&targets),
+            source: self.source_padding.pad_valid(&sources),
+            decoder_input: self.target_padding.pad_valid(&inputs),
+            decoder_target: self.target_padding.pad_valid(&targets),
         }
     }
 
@@ -295,6 +307,7 @@ impl Batcher<TextPair, Seq2SeqBatch> for Seq2SeqBatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::testing::assert_get_past_end_is_an_error;
     use crate::padding::TruncateSide;
     use crate::tokenizer::WhitespaceTokenizer;
 
@@ -332,6 +345,52 @@ mod tests {
                     VocabSharing::Shared
                 )
                 .is_err()
+        );
+    }
+
+    /// `get(len())` used to panic (slice indexing); now it is an error naming the dataset.
+    #[test]
+    fn get_past_the_end_is_an_error() {
+        assert_get_past_end_is_an_error(&pairs(), "Seq2SeqDataset");
+    }
+
+    #[test]
+    fn batcher_rejects_a_zero_max_len_on_either_side() {
+        let t = Arc::new(WhitespaceTokenizer::default());
+        let (s, g) = pairs()
+            .build_vocabs(
+                t.as_ref(),
+                t.as_ref(),
+                &VocabConfig::default(),
+                VocabSharing::Separate,
+            )
+            .unwrap();
+        let zero = PaddingConfig::default().with_max_len(0);
+        let err = Seq2SeqBatcher::new(t.clone(), t.clone(), s.clone(), g.clone(), zero.clone())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    config: "PaddingConfig",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = Seq2SeqBatcher::new(t.clone(), t, s, g, PaddingConfig::default())
+            .unwrap()
+            .with_target_padding(zero)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    config: "PaddingConfig",
+                    ..
+                }
+            ),
+            "{err}"
         );
     }
 

@@ -149,6 +149,7 @@ impl TimeSeries {
         };
         if columns.is_empty() {
             return Err(Error::Config {
+                config: "SeriesCsvConfig",
                 field: "value_columns",
                 reason: format!("{}: no numeric column to read", table.path().display()),
             });
@@ -173,12 +174,19 @@ impl TimeSeries {
     pub fn with_index(mut self, index: Vec<String>) -> Result<Self> {
         if index.len() != self.len() {
             return Err(Error::Config {
+                config: "TimeSeries::with_index",
                 field: "index",
                 reason: format!("{} labels for {} rows", index.len(), self.len()),
             });
         }
         self.index = index;
         Ok(self)
+    }
+
+    /// The file the series was read from (`<rows>` for [`TimeSeries::from_rows`]); errors about
+    /// the series name it.
+    pub fn source(&self) -> &Path {
+        &self.source
     }
 
     /// Number of time steps.

@@ -6,36 +6,86 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rng::SplitMix64;
 
-/// Fractions of the data for training, validation and test; they sum to 1.
+/// Fractions of the data for training, validation and test: each in `[0, 1]`, summing to 1.
+///
+/// The fields are private so that the invariant always holds: [`SplitRatios::new`] checks it,
+/// and so does deserialising (a file with fractions that do not sum to 1 is an
+/// [`Error::Config`] naming `SplitRatios`, not a split that silently drops or repeats items).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Fractions")]
 pub struct SplitRatios {
-    /// Training fraction.
-    pub train: f64,
-    /// Validation fraction.
-    pub valid: f64,
-    /// Test fraction.
-    pub test: f64,
+    train: f64,
+    valid: f64,
+    test: f64,
+}
+
+/// The serialised form of [`SplitRatios`], checked by `SplitRatios::new` on the way in.
+#[derive(Deserialize)]
+struct Fractions {
+    train: f64,
+    valid: f64,
+    test: f64,
+}
+
+impl TryFrom<Fractions> for SplitRatios {
+    type Error = Error;
+
+    fn try_from(f: Fractions) -> Result<Self> {
+        Self::new(f.train, f.valid, f.test)
+    }
 }
 
 impl SplitRatios {
-    /// Checks that every fraction is in `[0, 1]` and that they sum to 1.
+    /// Checks that every fraction is in `[0, 1]` and that they sum to 1 (within `1e-6`).
+    ///
+    /// ```
+    /// use seqmodel_data::SplitRatios;
+    ///
+    /// let err = SplitRatios::new(0.8, 0.3, 0.1).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "SplitRatios: invalid train + valid + test: is 1.2000000000000002; the fractions must sum to 1"
+    /// );
+    /// ```
     pub fn new(train: f64, valid: f64, test: f64) -> Result<Self> {
         for (field, value) in [("train", train), ("valid", valid), ("test", test)] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(Error::Config {
-                    field: "ratios",
-                    reason: format!("{field} = {value}, expected a fraction in [0, 1]"),
+                    config: "SplitRatios",
+                    field,
+                    reason: format!("is {value}; expected a fraction in [0, 1]"),
                 });
             }
         }
         let sum = train + valid + test;
         if (sum - 1.0).abs() > 1e-6 {
             return Err(Error::Config {
-                field: "ratios",
-                reason: format!("train + valid + test = {sum}, expected 1"),
+                config: "SplitRatios",
+                field: "train + valid + test",
+                reason: format!("is {sum}; the fractions must sum to 1"),
             });
         }
         Ok(Self { train, valid, test })
+    }
+
+    /// Ratios known to be valid (for constants in this crate).
+    pub(crate) const fn checked_by_caller(train: f64, valid: f64, test: f64) -> Self {
+        Self { train, valid, test }
+    }
+
+    /// Training fraction.
+    pub fn train(&self) -> f64 {
+        self.train
+    }
+
+    /// Validation fraction.
+    pub fn valid(&self) -> f64 {
+        self.valid
+    }
+
+    /// Test fraction.
+    pub fn test(&self) -> f64 {
+        self.test
     }
 
     /// Sizes of the three parts of `n` items. Boundaries are rounded cumulatively, so the sizes
@@ -142,7 +192,28 @@ mod tests {
     fn ratios_are_validated() {
         assert!(SplitRatios::new(0.8, 0.1, 0.1).is_ok());
         assert!(SplitRatios::new(0.8, 0.3, 0.1).is_err());
-        assert!(SplitRatios::new(-0.1, 0.6, 0.5).is_err());
+        let err = SplitRatios::new(-0.1, 0.6, 0.5).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "SplitRatios: invalid train: is -0.1; expected a fraction in [0, 1]"
+        );
+    }
+
+    /// The fields used to be public, so `SplitRatios { train: 2.0, .. }` (or a JSON file) went
+    /// straight to `counts`, which clamped it silently; deserialising now checks.
+    #[test]
+    fn deserialising_checks_the_ratios() {
+        let ok: SplitRatios =
+            serde_json::from_str(r#"{"train": 0.5, "valid": 0.25, "test": 0.25}"#).unwrap();
+        assert_eq!((ok.train(), ok.valid(), ok.test()), (0.5, 0.25, 0.25));
+        let err =
+            serde_json::from_str::<SplitRatios>(r#"{"train": 2.0, "valid": 0.0, "test": 0.0}"#)
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("SplitRatios: invalid train: is 2"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{cloned_item, get_each};
 use crate::conll::TaggedSentence;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::iob::iob2_entities;
 use crate::labels::LabelSet;
 use crate::normalize::Normalizer;
@@ -81,22 +82,30 @@ impl TaggingDataset {
         self.sentences
             .iter()
             .map(|s| {
-                Ok(TaggedIds {
-                    tokens: vocab.encode(s.tokens.iter().map(|t| normalizer.apply(t))),
-                    tags: s
-                        .tags
+                TaggedIds::new(
+                    vocab.encode(s.tokens.iter().map(|t| normalizer.apply(t))),
+                    s.tags
                         .iter()
                         .map(|t| tags.id(t))
                         .collect::<Result<Vec<_>>>()?,
-                })
+                )
             })
             .collect()
     }
 }
 
 impl Dataset<TaggedSentence> for TaggingDataset {
+    /// The sentence at `index`; past the end, an [`Error::IndexOutOfBounds`](crate::Error)
+    /// inside the `DatasetError`.
     fn get(&self, index: usize) -> std::result::Result<TaggedSentence, DatasetError> {
-        Ok(self.sentences[index].clone())
+        cloned_item(&self.sentences, index, "TaggingDataset")
+    }
+
+    fn get_many(
+        &self,
+        indexes: Vec<usize>,
+    ) -> std::result::Result<Vec<TaggedSentence>, DatasetError> {
+        get_each(self, indexes)
     }
 
     fn len(&self) -> usize {
@@ -105,12 +114,59 @@ impl Dataset<TaggedSentence> for TaggingDataset {
 }
 
 /// An encoded sentence: token ids and tag ids of the same length.
+///
+/// The fields are private so that the lengths always agree: [`TaggedIds::new`] checks them, and
+/// so does deserialising. (A batcher cannot return an error, so a mismatch found there could
+/// only be hidden: cut, or padded with tag 0 at real positions.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedTaggedIds")]
 pub struct TaggedIds {
+    tokens: Vec<usize>,
+    tags: Vec<usize>,
+}
+
+/// The serialised form of [`TaggedIds`], checked by `TaggedIds::new` on the way in.
+#[derive(Deserialize)]
+struct UncheckedTaggedIds {
+    tokens: Vec<usize>,
+    tags: Vec<usize>,
+}
+
+impl TryFrom<UncheckedTaggedIds> for TaggedIds {
+    type Error = Error;
+
+    fn try_from(ids: UncheckedTaggedIds) -> Result<Self> {
+        Self::new(ids.tokens, ids.tags)
+    }
+}
+
+impl TaggedIds {
+    /// Token ids and their tag ids, one tag per token (otherwise an [`Error::Config`] naming
+    /// `TaggedIds::new`).
+    pub fn new(tokens: Vec<usize>, tags: Vec<usize>) -> Result<Self> {
+        if tokens.len() != tags.len() {
+            return Err(Error::Config {
+                config: "TaggedIds::new",
+                field: "tags",
+                reason: format!(
+                    "{} tags for {} tokens; give exactly one tag per token",
+                    tags.len(),
+                    tokens.len()
+                ),
+            });
+        }
+        Ok(Self { tokens, tags })
+    }
+
     /// Token ids.
-    pub tokens: Vec<usize>,
+    pub fn tokens(&self) -> &[usize] {
+        &self.tokens
+    }
+
     /// Tag ids, one per token.
-    pub tags: Vec<usize>,
+    pub fn tags(&self) -> &[usize] {
+        &self.tags
+    }
 }
 
 /// A batch for tagging.
@@ -130,13 +186,14 @@ pub struct TaggingBatch {
 /// use burn::tensor::Device;
 /// use seqmodel_data::{PaddingConfig, TaggedIds, TaggingBatcher};
 ///
-/// let batcher = TaggingBatcher::new(PaddingConfig::default());
+/// let batcher = TaggingBatcher::new(PaddingConfig::default())?;
 /// let items = vec![
-///     TaggedIds { tokens: vec![5, 6, 7], tags: vec![1, 0, 2] },
-///     TaggedIds { tokens: vec![8], tags: vec![3] },
+///     TaggedIds::new(vec![5, 6, 7], vec![1, 0, 2])?,
+///     TaggedIds::new(vec![8], vec![3])?,
 /// ];
 /// let batch = batcher.batch(items, &Device::flex());
 /// assert_eq!(batch.tags.dims(), [2, 3]);
+/// # Ok::<(), seqmodel_data::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct TaggingBatcher {
@@ -144,28 +201,27 @@ pub struct TaggingBatcher {
 }
 
 impl TaggingBatcher {
-    /// A batcher with this padding.
-    pub fn new(padding: PaddingConfig) -> Self {
-        Self {
+    /// A batcher with this padding. Fails when `padding` is invalid
+    /// ([`PaddingConfig::validate`]).
+    pub fn new(padding: PaddingConfig) -> Result<Self> {
+        padding.validate()?;
+        Ok(Self {
             padding: Arc::new(padding),
-        }
+        })
     }
 }
 
 impl Batcher<TaggedIds, TaggingBatch> for TaggingBatcher {
     fn batch(&self, items: Vec<TaggedIds>, device: &Device) -> TaggingBatch {
         let tokens: Vec<&[usize]> = items.iter().map(|i| i.tokens.as_slice()).collect();
-        let padded = self.padding.pad(&tokens);
+        let padded = self.padding.pad_valid(&tokens);
         let tag_padding = PaddingConfig {
             pad_id: 0,
             ..(*self.padding).clone()
         };
-        // A tag list longer than its tokens is cut to the token count so both stay aligned.
-        let tags: Vec<&[usize]> = items
-            .iter()
-            .map(|i| &i.tags[..i.tags.len().min(i.tokens.len())])
-            .collect();
-        let tag_ids = tag_padding.pad(&tags);
+        // `TaggedIds` holds one tag per token, so both pad to the same shape.
+        let tags: Vec<&[usize]> = items.iter().map(|i| i.tags.as_slice()).collect();
+        let tag_ids = tag_padding.pad_valid(&tags);
         TaggingBatch {
             tokens: padded.to_batch(device),
             tags: Tensor::from_data(
@@ -179,6 +235,7 @@ impl Batcher<TaggedIds, TaggingBatch> for TaggingBatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::testing::assert_get_past_end_is_an_error;
     use crate::padding::PadSide;
 
     fn data() -> TaggingDataset {
@@ -210,13 +267,46 @@ mod tests {
         let vocab = d.build_vocab(&norm, &VocabConfig::default()).unwrap();
         let tags = d.tag_set();
         let encoded = d.encode(&vocab, &tags, &norm).unwrap();
-        assert_eq!(encoded[0].tags, vec![0, 2, 3]);
-        let batcher = TaggingBatcher::new(PaddingConfig::default().with_side(PadSide::Left));
+        assert_eq!(encoded[0].tags(), [0, 2, 3]);
+        let batcher =
+            TaggingBatcher::new(PaddingConfig::default().with_side(PadSide::Left)).unwrap();
         let batch = batcher.batch(encoded, &Device::flex());
         let tag_ids: Vec<i64> = batch.tags.to_data().iter::<i64>().collect();
         assert_eq!(tag_ids, vec![0, 2, 3, 0, 0, 1]);
         let mask: Vec<bool> = batch.tokens.mask.to_data().iter::<bool>().collect();
         assert_eq!(mask, vec![false, false, false, true, true, false]);
+    }
+
+    /// `get(len())` used to panic (slice indexing); now it is an error naming the dataset.
+    #[test]
+    fn get_past_the_end_is_an_error() {
+        assert_get_past_end_is_an_error(&data(), "TaggingDataset");
+        assert_get_past_end_is_an_error(&TaggingDataset::new(Vec::new()), "TaggingDataset");
+    }
+
+    /// The batcher used to cut a longer tag list and pad a shorter one with tag 0 at real
+    /// token positions; mismatched ids are now refused where they are made.
+    #[test]
+    fn tagged_ids_need_one_tag_per_token() {
+        let err = TaggedIds::new(vec![5, 6, 7], vec![1, 0]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "TaggedIds::new: invalid tags: 2 tags for 3 tokens; give exactly one tag per token"
+        );
+        assert!(serde_json::from_str::<TaggedIds>(r#"{"tokens": [1], "tags": []}"#).is_err());
+        let ids: TaggedIds = serde_json::from_str(r#"{"tokens": [1], "tags": [4]}"#).unwrap();
+        assert_eq!((ids.tokens(), ids.tags()), (&[1][..], &[4][..]));
+    }
+
+    #[test]
+    fn batcher_rejects_a_zero_max_len() {
+        let err = TaggingBatcher::new(PaddingConfig::default().with_max_len(0)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("PaddingConfig: invalid max_len:"),
+            "{err}"
+        );
+        assert!(matches!(err, Error::Config { .. }));
     }
 
     #[test]

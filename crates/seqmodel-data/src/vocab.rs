@@ -84,22 +84,25 @@ impl VocabConfig {
     fn validate(&self) -> Result<()> {
         if self.min_freq == 0 {
             return Err(Error::Config {
+                config: "VocabConfig",
                 field: "min_freq",
-                reason: "must be at least 1".into(),
+                reason: "is 0; set it to at least 1 (1 keeps every token)".into(),
             });
         }
         let specials = self.specials();
         for (i, s) in specials.iter().enumerate() {
             if s.is_empty() {
                 return Err(Error::Config {
+                    config: "VocabConfig",
                     field: "extra_specials",
-                    reason: "a special token must not be empty".into(),
+                    reason: "holds an empty token; every special token needs text".into(),
                 });
             }
             if specials[..i].contains(s) {
                 return Err(Error::Config {
+                    config: "VocabConfig",
                     field: "extra_specials",
-                    reason: format!("\"{s}\" is reserved twice"),
+                    reason: format!("\"{s}\" is reserved twice; list each special token once"),
                 });
             }
         }
@@ -107,10 +110,12 @@ impl VocabConfig {
             && max < specials.len()
         {
             return Err(Error::Config {
+                config: "VocabConfig",
                 field: "max_size",
                 reason: format!(
-                    "{max} is smaller than the {} reserved special tokens",
-                    specials.len()
+                    "is {max}, smaller than the {n} reserved special tokens; set it to at least \
+                     {n}, or to None for no limit",
+                    n = specials.len()
                 ),
             });
         }
@@ -185,6 +190,7 @@ impl TokenCounter {
         let mut tokens = specials.clone();
         tokens.extend(ranked.into_iter().take(room).map(|(t, _, _)| t.clone()));
         Vocab::from_parts(tokens, specials.len(), config.bos_eos).map_err(|reason| Error::Config {
+            config: "VocabConfig",
             field: "vocab",
             reason,
         })
@@ -224,7 +230,9 @@ impl Coverage {
     }
 }
 
-/// A token ↔ id map. See the [module documentation](self) for the id layout.
+/// A token ↔ id map. Ids: `<pad>` = 0, `<unk>` = 1, `<bos>` = 2, `<eos>` = 3 (the last two
+/// unless switched off), then user-defined specials in the order given, then ordinary tokens by
+/// decreasing frequency, ties broken by first appearance.
 ///
 /// ```
 /// use seqmodel_data::{Vocab, VocabConfig};
@@ -393,6 +401,7 @@ impl Vocab {
         match (self.bos_id(), self.eos_id()) {
             (Some(bos), Some(eos)) => Ok((bos, eos)),
             _ => Err(Error::Config {
+                config: "VocabConfig",
                 field: "bos_eos",
                 reason: "the vocabulary has no <bos>/<eos>; build it with bos_eos = true".into(),
             }),

@@ -1,6 +1,7 @@
 //! Sliding windows over a time series (lookback → horizon), chronological splits that never
 //! let a window cross a split boundary, and a batcher to `[batch, time, features]` tensors.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
@@ -8,6 +9,7 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{get_each, out_of_bounds};
 use crate::error::{Error, Result};
 use crate::scaler::{Scaler, ScalerKind};
 use crate::series::TimeSeries;
@@ -41,7 +43,8 @@ impl WindowConfig {
         self
     }
 
-    /// Rejects zero sizes.
+    /// Rejects a zero `lookback`, `horizon` or `stride` with an [`Error::Config`] naming
+    /// `WindowConfig` and the field.
     pub fn validate(&self) -> Result<()> {
         for (field, value) in [
             ("lookback", self.lookback),
@@ -50,8 +53,9 @@ impl WindowConfig {
         ] {
             if value == 0 {
                 return Err(Error::Config {
+                    config: "WindowConfig",
                     field,
-                    reason: "must be at least 1".into(),
+                    reason: "is 0; set it to at least 1".into(),
                 });
             }
         }
@@ -102,12 +106,160 @@ pub struct Window {
     pub start: usize,
 }
 
-/// The windows of one contiguous segment of a (scaled) series.
+/// Which part of a series a [`WindowDataset`] cuts into windows.
+///
+/// Every field is named (set them with the `with_*` methods or a struct literal), so two column
+/// lists or a row range cannot be passed in each other's place. [`WindowDatasetConfig::init`]
+/// checks it against the series.
+///
+/// ```
+/// use std::sync::Arc;
+/// use burn::data::dataset::Dataset;
+/// use seqmodel_data::{TimeSeries, WindowConfig, WindowDatasetConfig};
+///
+/// let rows: Vec<Vec<f64>> = (0..10).map(|t| vec![t as f64, 100.0 + t as f64]).collect();
+/// let series = Arc::new(TimeSeries::from_rows(vec!["a".into(), "b".into()], &rows)?);
+/// // Windows over rows 2..10: 3 input steps of both columns, then 1 target step of column b.
+/// let windows = WindowDatasetConfig::new(WindowConfig::new(3, 1), [1])
+///     .with_inputs([0, 1])
+///     .with_rows(2..10)
+///     .init(Arc::clone(&series))?;
+/// assert_eq!(windows.len(), 8 - 4 + 1);
+/// assert_eq!(windows.window(0).targets, vec![105.0]);
+///
+/// // A series shorter than one window is an error naming the series.
+/// let err = WindowDatasetConfig::new(WindowConfig::new(8, 3), [1])
+///     .with_name("ramp")
+///     .init(series)
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "ramp: a window of lookback 8 + horizon 3 needs 11 rows, but the series has 10"
+/// );
+/// # Ok::<(), seqmodel_data::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowDatasetConfig {
+    /// Window geometry.
+    pub window: WindowConfig,
+    /// Target column indices (into the series' columns; at least one).
+    pub targets: Vec<usize>,
+    /// Input column indices; empty = every column of the series.
+    pub inputs: Vec<usize>,
+    /// Rows to cut into windows; `None` = every row. An empty range gives an empty dataset.
+    pub rows: Option<Range<usize>>,
+    /// What errors call the series (e.g. `"sunspots.csv (train split)"`); `None` = the file the
+    /// series was read from ([`TimeSeries::source`]).
+    pub name: Option<String>,
+}
+
+impl WindowDatasetConfig {
+    /// Windows of geometry `window` predicting the columns `targets` from every column, over
+    /// every row.
+    pub fn new(window: WindowConfig, targets: impl IntoIterator<Item = usize>) -> Self {
+        Self {
+            window,
+            targets: targets.into_iter().collect(),
+            inputs: Vec::new(),
+            rows: None,
+            name: None,
+        }
+    }
+
+    /// Reads only these input columns.
+    pub fn with_inputs(mut self, inputs: impl IntoIterator<Item = usize>) -> Self {
+        self.inputs = inputs.into_iter().collect();
+        self
+    }
+
+    /// Cuts only these rows.
+    pub fn with_rows(mut self, rows: Range<usize>) -> Self {
+        self.rows = Some(rows);
+        self
+    }
+
+    /// Names the series in errors.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Checks what can be checked without the series: the window geometry
+    /// ([`WindowConfig::validate`]) and that there is a target column.
+    pub fn validate(&self) -> Result<()> {
+        self.window.validate()?;
+        if self.targets.is_empty() {
+            return Err(Error::Config {
+                config: "WindowDatasetConfig",
+                field: "targets",
+                reason: "is empty; name at least one target column".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The windows of `series`. Errors (each naming `WindowDatasetConfig` and the field, or the
+    /// series): an invalid configuration ([`WindowDatasetConfig::validate`]), a column or row
+    /// range outside the series, and a non-empty row range shorter than one window
+    /// ([`Error::WindowTooLong`]).
+    pub fn init(&self, series: Arc<TimeSeries>) -> Result<WindowDataset> {
+        self.validate()?;
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => series.source().display().to_string(),
+        };
+        let columns = series.num_columns();
+        for (field, list) in [("targets", &self.targets), ("inputs", &self.inputs)] {
+            if let Some(&c) = list.iter().find(|&&c| c >= columns) {
+                return Err(Error::Config {
+                    config: "WindowDatasetConfig",
+                    field,
+                    reason: format!(
+                        "column {c} does not exist in {name}, which has {columns} columns \
+                         (expected indices below {columns})"
+                    ),
+                });
+            }
+        }
+        let inputs = if self.inputs.is_empty() {
+            (0..columns).collect()
+        } else {
+            self.inputs.clone()
+        };
+        let rows = self.rows.clone().unwrap_or(0..series.len());
+        if rows.start > rows.end || rows.end > series.len() {
+            return Err(Error::Config {
+                config: "WindowDatasetConfig",
+                field: "rows",
+                reason: format!(
+                    "{rows:?} is not inside the {} rows of {name} (expected start <= end <= {})",
+                    series.len(),
+                    series.len()
+                ),
+            });
+        }
+        let len = if rows.is_empty() {
+            0
+        } else {
+            self.window.num_windows(rows.len(), &name)?
+        };
+        Ok(WindowDataset {
+            series,
+            rows,
+            inputs,
+            targets: self.targets.clone(),
+            config: self.window,
+            len,
+        })
+    }
+}
+
+/// The windows of one contiguous block of rows of a (scaled) series; built by
+/// [`WindowDatasetConfig::init`].
 #[derive(Debug, Clone)]
 pub struct WindowDataset {
     series: Arc<TimeSeries>,
-    first_row: usize,
-    rows: usize,
+    rows: Range<usize>,
     inputs: Vec<usize>,
     targets: Vec<usize>,
     config: WindowConfig,
@@ -115,65 +267,14 @@ pub struct WindowDataset {
 }
 
 impl WindowDataset {
-    /// Windows over rows `first_row..first_row + rows` of `series`, reading input columns
-    /// `inputs` and target columns `targets` (indices into the series' columns). An empty
-    /// segment gives an empty dataset; a non-empty one shorter than a window is an error.
-    pub fn new(
-        series: Arc<TimeSeries>,
-        segment: std::ops::Range<usize>,
-        inputs: Vec<usize>,
-        targets: Vec<usize>,
-        config: WindowConfig,
-        what: &str,
-    ) -> Result<Self> {
-        config.validate()?;
-        let columns = series.num_columns();
-        if let Some(&c) = inputs.iter().chain(&targets).find(|&&c| c >= columns) {
-            return Err(Error::Config {
-                field: "columns",
-                reason: format!("column {c} does not exist (the series has {columns})"),
-            });
-        }
-        if inputs.is_empty() || targets.is_empty() {
-            return Err(Error::Config {
-                field: "columns",
-                reason: "need at least one input and one target column".into(),
-            });
-        }
-        if segment.end > series.len() || segment.start > segment.end {
-            return Err(Error::Config {
-                field: "segment",
-                reason: format!(
-                    "rows {segment:?} are outside the series' {} rows",
-                    series.len()
-                ),
-            });
-        }
-        let rows = segment.len();
-        let len = if rows == 0 {
-            0
-        } else {
-            config.num_windows(rows, what)?
-        };
-        Ok(Self {
-            series,
-            first_row: segment.start,
-            rows,
-            inputs,
-            targets,
-            config,
-            len,
-        })
-    }
-
     /// The window geometry.
     pub fn config(&self) -> WindowConfig {
         self.config
     }
 
     /// Rows of the segment.
-    pub fn rows(&self) -> std::ops::Range<usize> {
-        self.first_row..self.first_row + self.rows
+    pub fn rows(&self) -> Range<usize> {
+        self.rows.clone()
     }
 
     /// Input column indices.
@@ -186,10 +287,19 @@ impl WindowDataset {
         &self.targets
     }
 
-    /// The `i`-th window (`i < len()`).
+    /// The `i`-th window. [`Dataset::get`] is the checked form.
+    ///
+    /// # Panics
+    ///
+    /// If `i >= len()`, like slice indexing.
     pub fn window(&self, i: usize) -> Window {
-        let start = self.first_row + i * self.config.stride;
-        let gather = |rows: std::ops::Range<usize>, cols: &[usize]| -> Vec<f32> {
+        assert!(
+            i < self.len,
+            "window {i} of a WindowDataset with {} windows",
+            self.len
+        );
+        let start = self.rows.start + i * self.config.stride;
+        let gather = |rows: Range<usize>, cols: &[usize]| -> Vec<f32> {
             rows.flat_map(|r| {
                 let row = self.series.row(r);
                 cols.iter().map(move |&c| row[c] as f32)
@@ -208,9 +318,17 @@ impl WindowDataset {
 }
 
 impl Dataset<Window> for WindowDataset {
+    /// The window at `index`; past the end, an [`Error::IndexOutOfBounds`] inside the
+    /// `DatasetError`.
     fn get(&self, index: usize) -> std::result::Result<Window, DatasetError> {
-        assert!(index < self.len, "window {index} >= {}", self.len);
+        if index >= self.len {
+            return Err(out_of_bounds("WindowDataset", index, self.len));
+        }
         Ok(self.window(index))
+    }
+
+    fn get_many(&self, indexes: Vec<usize>) -> std::result::Result<Vec<Window>, DatasetError> {
+        get_each(self, indexes)
     }
 
     fn len(&self) -> usize {
@@ -285,11 +403,7 @@ impl ForecastConfig {
             window,
             inputs: Vec::new(),
             targets: targets.into_iter().map(Into::into).collect(),
-            ratios: SplitRatios {
-                train: 0.7,
-                valid: 0.15,
-                test: 0.15,
-            },
+            ratios: SplitRatios::checked_by_caller(0.7, 0.15, 0.15),
             scaler: ScalerKind::Standard,
         }
     }
@@ -337,8 +451,9 @@ impl ForecastConfig {
         self.window.validate()?;
         if self.targets.is_empty() {
             return Err(Error::Config {
+                config: "ForecastConfig",
                 field: "targets",
-                reason: "name at least one target column".into(),
+                reason: "is empty; name at least one target column".into(),
             });
         }
         let inputs: Vec<usize> = if self.inputs.is_empty() {
@@ -362,20 +477,20 @@ impl ForecastConfig {
         let (train, valid, test) = (range(&split.train), range(&split.valid), range(&split.test));
         let scaler = Scaler::fit(self.scaler, &series.slice(train.clone()));
         let scaled = Arc::new(scaler.transform(series));
-        let make = |rows: std::ops::Range<usize>, what: &str| {
-            WindowDataset::new(
-                Arc::clone(&scaled),
-                rows,
-                inputs.clone(),
-                targets.clone(),
-                self.window,
-                what,
-            )
+        let make = |rows: Range<usize>, split: &str| {
+            WindowDatasetConfig {
+                window: self.window,
+                targets: targets.clone(),
+                inputs: inputs.clone(),
+                rows: Some(rows),
+                name: Some(format!("{} ({split} split)", series.source().display())),
+            }
+            .init(Arc::clone(&scaled))
         };
         Ok(ForecastData {
-            train: make(train, "train split")?,
-            valid: make(valid, "valid split")?,
-            test: make(test, "test split")?,
+            train: make(train, "train")?,
+            valid: make(valid, "valid")?,
+            test: make(test, "test")?,
             scaler,
             input_columns: inputs.clone(),
             target_columns: targets.clone(),
@@ -404,6 +519,7 @@ pub struct ForecastData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::testing::assert_get_past_end_is_an_error;
     use proptest::prelude::*;
 
     fn ramp(n: usize) -> TimeSeries {
@@ -415,15 +531,11 @@ mod tests {
     fn window_contents_by_hand() {
         // lookback 2, horizon 1, stride 3 over 8 rows: (8 - 3) / 3 + 1 = 2 windows, starting at
         // rows 0 and 3. Window 1 reads rows 3, 4 (both columns) and targets row 5 of column b.
-        let ds = WindowDataset::new(
-            Arc::new(ramp(8)),
-            0..8,
-            vec![0, 1],
-            vec![1],
-            WindowConfig::new(2, 1).with_stride(3),
-            "s",
-        )
-        .unwrap();
+        let ds = WindowDatasetConfig::new(WindowConfig::new(2, 1).with_stride(3), [1])
+            .with_inputs([0, 1])
+            .with_rows(0..8)
+            .init(Arc::new(ramp(8)))
+            .unwrap();
         assert_eq!(ds.len(), 2);
         let w = ds.get(1).unwrap();
         assert_eq!(w.inputs, vec![3.0, 103.0, 4.0, 104.0]);
@@ -444,6 +556,89 @@ mod tests {
             "sunspots: a window of lookback 10 + horizon 5 needs 15 rows, but the series has 12"
         );
         assert!(WindowConfig::new(0, 1).validate().is_err());
+    }
+
+    /// The old six-argument `WindowDataset::new` took two `Vec<usize>` column lists side by
+    /// side; the config names them. Zero sizes, missing targets, columns or rows outside the
+    /// series and a too-short series are errors naming the config (or the series).
+    #[test]
+    fn window_dataset_config_rejects_what_cannot_work() {
+        let series = Arc::new(ramp(10));
+        let init = |config: WindowDatasetConfig| config.init(Arc::clone(&series)).unwrap_err();
+        let message = |config| init(config).to_string();
+        assert_eq!(
+            message(WindowDatasetConfig::new(WindowConfig::new(0, 1), [0])),
+            "WindowConfig: invalid lookback: is 0; set it to at least 1"
+        );
+        assert_eq!(
+            message(WindowDatasetConfig::new(WindowConfig::new(3, 0), [0])),
+            "WindowConfig: invalid horizon: is 0; set it to at least 1"
+        );
+        assert_eq!(
+            message(WindowDatasetConfig::new(
+                WindowConfig::new(3, 1).with_stride(0),
+                [0]
+            )),
+            "WindowConfig: invalid stride: is 0; set it to at least 1"
+        );
+        assert_eq!(
+            message(WindowDatasetConfig::new(
+                WindowConfig::new(3, 1),
+                Vec::new()
+            )),
+            "WindowDatasetConfig: invalid targets: is empty; name at least one target column"
+        );
+        assert_eq!(
+            message(WindowDatasetConfig::new(WindowConfig::new(3, 1), [0]).with_inputs([0, 2])),
+            "WindowDatasetConfig: invalid inputs: column 2 does not exist in <rows>, which has 2 \
+             columns (expected indices below 2)"
+        );
+        assert_eq!(
+            message(WindowDatasetConfig::new(WindowConfig::new(3, 1), [0]).with_rows(5..11)),
+            "WindowDatasetConfig: invalid rows: 5..11 is not inside the 10 rows of <rows> \
+             (expected start <= end <= 10)"
+        );
+        // Too short: named by the series' file unless a name is given.
+        assert_eq!(
+            message(WindowDatasetConfig::new(WindowConfig::new(8, 3), [0])),
+            "<rows>: a window of lookback 8 + horizon 3 needs 11 rows, but the series has 10"
+        );
+        assert!(matches!(
+            init(
+                WindowDatasetConfig::new(WindowConfig::new(2, 1), [0])
+                    .with_rows(0..2)
+                    .with_name("sunspots.csv")
+            ),
+            Error::WindowTooLong { ref what, series_len: 2, .. } if what == "sunspots.csv"
+        ));
+        // An empty row range is an empty dataset, and every input column is the default.
+        let empty = WindowDatasetConfig::new(WindowConfig::new(2, 1), [1])
+            .with_rows(4..4)
+            .init(Arc::clone(&series))
+            .unwrap();
+        assert_eq!((empty.len(), empty.input_columns()), (0, &[0, 1][..]));
+    }
+
+    /// `get(len())` used to panic (an `assert!`); now it is an error naming the dataset.
+    #[test]
+    fn get_past_the_end_is_an_error() {
+        let ds = WindowDatasetConfig::new(WindowConfig::new(2, 1), [1])
+            .init(Arc::new(ramp(6)))
+            .unwrap();
+        assert_get_past_end_is_an_error(&ds, "WindowDataset");
+    }
+
+    #[test]
+    fn split_too_short_for_a_window_names_the_file_and_split() {
+        let err = ForecastConfig::new(WindowConfig::new(3, 2), ["a"])
+            .with_ratios(SplitRatios::new(0.8, 0.1, 0.1).unwrap())
+            .build(&ramp(30))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "<rows> (valid split): a window of lookback 3 + horizon 2 needs 5 rows, but the \
+             series has 3"
+        );
     }
 
     #[test]

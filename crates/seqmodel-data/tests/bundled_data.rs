@@ -196,7 +196,8 @@ fn sunspot_forecasting_windows_and_scaler() {
     let w = data.test.window(0);
     let back = data
         .scaler
-        .inverse_columns(&w.targets, &data.target_columns);
+        .inverse_columns(&w.targets, &data.target_columns)
+        .unwrap();
     let original = series.row(w.start + 24)[0] as f32;
     assert!(
         (back[0] - original).abs() < 1e-3,

@@ -43,7 +43,8 @@ fn bucketed_rt_polarity_loader_matches_the_sampler() {
         unsorted.ratio()
     );
 
-    let batcher = TextClassificationBatcher::new(tokenizer, vocab, PaddingConfig::default());
+    let batcher =
+        TextClassificationBatcher::new(tokenizer, vocab, PaddingConfig::default()).unwrap();
     let loader = DataLoaderBuilder::new(batcher)
         .batch_size(32)
         .set_device(Device::flex())
@@ -74,7 +75,7 @@ fn ud_ewt_tagging_loader_keeps_tags_aligned() {
     let vocab = dev.build_vocab(&norm, &VocabConfig::default()).unwrap();
     let tags = dev.tag_set();
     let encoded = dev.encode(&vocab, &tags, &norm).unwrap();
-    let loader = DataLoaderBuilder::new(TaggingBatcher::new(PaddingConfig::default()))
+    let loader = DataLoaderBuilder::new(TaggingBatcher::new(PaddingConfig::default()).unwrap())
         .batch_size(64)
         .set_device(Device::flex())
         .build(burn::data::dataset::InMemDataset::new(encoded));
