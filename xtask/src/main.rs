@@ -4,6 +4,7 @@
 
 mod bench_backends;
 mod bench_data;
+mod check_layering;
 mod ci;
 mod devices;
 
@@ -29,15 +30,26 @@ enum Command {
     /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, on one
     /// or more backends: median ms, ratio, GFLOP/s; `--json FILE` writes the rows.
     BenchBackends(bench_backends::BenchBackendsArgs),
+    /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
+    /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
+    CheckLayering(check_layering::CheckLayeringArgs),
 }
 
 fn main() -> std::process::ExitCode {
+    // Mesa's Vulkan drivers (wgpu on lavapipe) warn without XDG_RUNTIME_DIR. Libraries never set
+    // the environment; the binary does, here, before anything else runs.
+    if let Some(dir) = seqmodel_train::device::fallback_runtime_dir() {
+        // SAFETY: the first statement of `main`: no other thread exists yet (nothing above
+        // started one), so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
+        Command::CheckLayering(args) => check_layering::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
