@@ -155,40 +155,19 @@ struct Case {
     hidden: usize,
 }
 
+#[rustfmt::skip] // one case per line: a table
 fn cases() -> Vec<Case> {
     let case = |id, layer, mode, batch, time, input, hidden| Case {
-        id,
-        layer,
-        mode,
-        batch,
-        time,
-        input,
-        hidden,
+        id, layer, mode, batch, time, input, hidden,
     };
     vec![
-        case(CaseId::A, LayerKind::Lstm, Mode::Forward, 32, 64, 128, 256),
-        case(CaseId::B, LayerKind::Lstm, Mode::Train, 32, 64, 128, 256),
-        case(CaseId::C, LayerKind::Gru, Mode::Forward, 32, 64, 128, 256),
-        case(
-            CaseId::C,
-            LayerKind::RnnTanh,
-            Mode::Forward,
-            32,
-            64,
-            128,
-            256,
-        ),
-        case(
-            CaseId::D,
-            LayerKind::BiLstm2,
-            Mode::Forward,
-            32,
-            64,
-            128,
-            256,
-        ),
-        case(CaseId::E, LayerKind::Lstm, Mode::Forward, 1, 32, 64, 128),
-        case(CaseId::F, LayerKind::Lstm, Mode::Forward, 8, 512, 64, 128),
+        case(CaseId::A, LayerKind::Lstm,    Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::B, LayerKind::Lstm,    Mode::Train,   32, 64,  128, 256),
+        case(CaseId::C, LayerKind::Gru,     Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::C, LayerKind::RnnTanh, Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::D, LayerKind::BiLstm2, Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::E, LayerKind::Lstm,    Mode::Forward, 1,  32,  64,  128),
+        case(CaseId::F, LayerKind::Lstm,    Mode::Forward, 8,  512, 64,  128),
     ]
 }
 
