@@ -59,3 +59,61 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::bench_backends::{CaseId, Impl};
+    use seqmodel_train::device::BackendName;
+
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bench_backends_options_are_typed() {
+        let cli = parse(&[
+            "bench-backends",
+            "--backend",
+            "flex,wgpu",
+            "--cases",
+            "a,f",
+            "--impl",
+            "fused,burn",
+        ])
+        .expect("valid options");
+        let Command::BenchBackends(args) = cli.command else {
+            panic!("parsed as another task");
+        };
+        assert_eq!(args.backends, [BackendName::Flex, BackendName::Wgpu]);
+        assert_eq!(args.cases, [CaseId::A, CaseId::F]);
+        assert_eq!(args.impls, [Impl::Fused, Impl::Burn]);
+    }
+
+    #[test]
+    fn unknown_values_are_refused_with_the_choices() {
+        // A case that does not exist used to select nothing, silently.
+        let err = parse(&["bench-backends", "--cases", "g"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("possible values: a, b, c, d, e, f"), "{err}");
+        let err = parse(&["bench-backends", "--impl", "torch"])
+            .err()
+            .expect("refused");
+        assert!(
+            err.contains("possible values: fused, reference, burn"),
+            "{err}"
+        );
+        let err = parse(&["devices", "--backend", "cuda"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("expected one of flex, ndarray, wgpu"), "{err}");
+        let err = parse(&["bench-data", "--backend", "tch"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("expected one of flex, ndarray, wgpu"), "{err}");
+    }
+}
