@@ -8,14 +8,12 @@
 //! before it starts any thread, it asks for a directory and sets the variable itself.
 //!
 //! ```no_run
-//! fn main() {
-//!     if let Some(dir) = seqmodel_device::fallback_runtime_dir() {
-//!         // SAFETY: the first statement of `main`: no other thread exists yet, so nothing
-//!         // reads the environment concurrently.
-//!         unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
-//!     }
-//!     // ... parse arguments, pick a backend, start threads.
+//! // The first statement of the binary's `main`:
+//! if let Some(dir) = seqmodel_device::fallback_runtime_dir() {
+//!     // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+//!     unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
 //! }
+//! // ... then parse arguments, pick a backend, start threads.
 //! ```
 
 use std::ffi::OsStr;
