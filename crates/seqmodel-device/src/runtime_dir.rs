@@ -6,15 +6,6 @@
 //! reads the environment ([`std::env::set_var`] is `unsafe` for that reason), which a library
 //! cannot know, so seqmodel's libraries never do it. A binary can: as the first thing in `main`,
 //! before it starts any thread, it asks for a directory and sets the variable itself.
-//!
-//! ```no_run
-//! // The first statement of the binary's `main`:
-//! if let Some(dir) = seqmodel_device::fallback_runtime_dir() {
-//!     // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
-//!     unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
-//! }
-//! // ... then parse arguments, pick a backend, start threads.
-//! ```
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -26,8 +17,17 @@ const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 /// `<temp dir>/seqmodel-xdg-<process id>`) for the caller to set it to. `None` when the variable
 /// is already set, or when the directory cannot be created (Mesa then only warns).
 ///
-/// Reads the environment, never writes it (see the [module documentation](self) for where the
-/// binary sets it).
+/// Reads the environment, never writes it: setting an environment variable is only sound while
+/// no other thread reads the environment, which a library cannot know. The binary sets it:
+///
+/// ```no_run
+/// // The first statement of the binary's `main`:
+/// if let Some(dir) = seqmodel_device::fallback_runtime_dir() {
+///     // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+///     unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+/// }
+/// // ... then parse arguments, pick a backend, start threads.
+/// ```
 pub fn fallback_runtime_dir() -> Option<PathBuf> {
     let current = std::env::var_os(XDG_RUNTIME_DIR);
     private_dir_unless_set(
