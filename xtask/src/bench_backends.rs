@@ -16,30 +16,85 @@ use std::time::Instant;
 use burn::tensor::{Device, Distribution, Tensor};
 use seqmodel_train::device::BackendName;
 use serde::Serialize;
+use xtask::stats::{Summary, summarise};
 
 /// Arguments of `cargo xtask bench-backends`.
 #[derive(clap::Args)]
 pub struct BenchBackendsArgs {
     /// Backends to run on: flex, ndarray, wgpu (repeat the flag or separate with commas).
     #[arg(long = "backend", value_delimiter = ',', default_value = "flex")]
-    pub backends: Vec<String>,
+    pub backends: Vec<BackendName>,
     /// Fewer timed runs (2 rounds of 2 instead of 5 rounds of 3, 1 warm-up instead of 2).
     #[arg(long)]
     pub quick: bool,
-    /// Only these cases (a, b, c, d, e, f; default: all).
-    #[arg(long, value_delimiter = ',')]
-    pub cases: Vec<String>,
+    /// Only these cases (default: all).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub cases: Vec<CaseId>,
     /// Write every row as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Only these implementations: fused (seqmodel's default path), reference (seqmodel's
-    /// generic path), burn (Burn's built-in layers). Default: all three.
-    #[arg(long = "impl", value_delimiter = ',')]
-    pub impls: Vec<String>,
+    /// Only these implementations (default: all three).
+    #[arg(long = "impl", value_delimiter = ',', value_enum)]
+    pub impls: Vec<Impl>,
     /// Also time PyTorch's CPU modules on the same cases, in this run, with this Python (one
     /// that has torch, e.g. `~/.venvs/torch/bin/python`; runs `bench/torch_rnn.py`).
     #[arg(long)]
     pub torch: Option<String>,
+}
+
+/// A benchmark case (see the module documentation for the shapes).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum CaseId {
+    /// LSTM forward 32x64x128->256.
+    A,
+    /// LSTM forward + backward 32x64x128->256.
+    B,
+    /// GRU and RNN-tanh forward 32x64x128->256.
+    C,
+    /// 2-layer bidirectional LSTM forward 32x64x128->256.
+    D,
+    /// LSTM forward 1x32x64->128 (latency).
+    E,
+    /// LSTM forward 8x512x64->128 (long sequences).
+    F,
+}
+
+impl CaseId {
+    fn as_str(self) -> &'static str {
+        match self {
+            CaseId::A => "a",
+            CaseId::B => "b",
+            CaseId::C => "c",
+            CaseId::D => "d",
+            CaseId::E => "e",
+            CaseId::F => "f",
+        }
+    }
+}
+
+/// An implementation a run can time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Impl {
+    /// seqmodel's default path (`Execution::Auto`: the fused kernel where there is one).
+    Fused,
+    /// seqmodel's generic path (`Execution::Reference`).
+    Reference,
+    /// Burn's built-in layers.
+    Burn,
+}
+
+impl Impl {
+    /// Every implementation, in the order of the table's columns.
+    const ALL: [Impl; 3] = [Impl::Fused, Impl::Reference, Impl::Burn];
+
+    /// The name in the JSON rows.
+    fn label(self) -> &'static str {
+        match self {
+            Impl::Fused => "seqmodel-fused",
+            Impl::Reference => "seqmodel-reference",
+            Impl::Burn => "burn-builtin",
+        }
+    }
 }
 
 /// Which recurrent layer a case runs.
@@ -91,7 +146,7 @@ impl Mode {
 }
 
 struct Case {
-    id: &'static str,
+    id: CaseId,
     layer: LayerKind,
     mode: Mode,
     batch: usize,
@@ -100,24 +155,19 @@ struct Case {
     hidden: usize,
 }
 
+#[rustfmt::skip] // one case per line: a table
 fn cases() -> Vec<Case> {
     let case = |id, layer, mode, batch, time, input, hidden| Case {
-        id,
-        layer,
-        mode,
-        batch,
-        time,
-        input,
-        hidden,
+        id, layer, mode, batch, time, input, hidden,
     };
     vec![
-        case("a", LayerKind::Lstm, Mode::Forward, 32, 64, 128, 256),
-        case("b", LayerKind::Lstm, Mode::Train, 32, 64, 128, 256),
-        case("c", LayerKind::Gru, Mode::Forward, 32, 64, 128, 256),
-        case("c", LayerKind::RnnTanh, Mode::Forward, 32, 64, 128, 256),
-        case("d", LayerKind::BiLstm2, Mode::Forward, 32, 64, 128, 256),
-        case("e", LayerKind::Lstm, Mode::Forward, 1, 32, 64, 128),
-        case("f", LayerKind::Lstm, Mode::Forward, 8, 512, 64, 128),
+        case(CaseId::A, LayerKind::Lstm,    Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::B, LayerKind::Lstm,    Mode::Train,   32, 64,  128, 256),
+        case(CaseId::C, LayerKind::Gru,     Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::C, LayerKind::RnnTanh, Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::D, LayerKind::BiLstm2, Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::E, LayerKind::Lstm,    Mode::Forward, 1,  32,  64,  128),
+        case(CaseId::F, LayerKind::Lstm,    Mode::Forward, 8,  512, 64,  128),
     ]
 }
 
@@ -240,9 +290,6 @@ fn builtin_run(case: &Case, device: &Device) -> Run {
     }
 }
 
-/// Median, min and max wall time of a run in milliseconds.
-type Timing = (f64, f64, f64);
-
 /// Wall times (ms) of `runs` runs.
 fn sample(run: &Run, runs: usize) -> Result<Vec<f64>, String> {
     let mut times = Vec::with_capacity(runs);
@@ -253,15 +300,6 @@ fn sample(run: &Run, runs: usize) -> Result<Vec<f64>, String> {
     }
     Ok(times)
 }
-
-/// Median, min and max of `times` (not empty).
-fn summarise(mut times: Vec<f64>) -> Timing {
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], times[0], times[times.len() - 1])
-}
-
-/// The implementations a run can time.
-const IMPLS: [&str; 3] = ["fused", "reference", "burn"];
 
 /// PyTorch answering timing requests: `bench/torch_rnn.py --serve` in a child process.
 struct TorchServer {
@@ -295,7 +333,7 @@ impl TorchServer {
         use std::io::{BufRead, Write};
         let request = format!(
             "{} {} {} {runs}\n",
-            case.id,
+            case.id.as_str(),
             case.layer.name(),
             case.mode.name()
         );
@@ -318,7 +356,6 @@ impl Drop for TorchServer {
     }
 }
 
-/// Run the benchmark.
 /// The pause before each implementation's runs in a round. Thread pools keep spinning for a
 /// while after their last parallel region (PyTorch's OpenMP worker: 5–9 ms of CPU time after
 /// an LSTM call, measured here), and a run that starts meanwhile shares a core with them:
@@ -327,17 +364,10 @@ impl Drop for TorchServer {
 /// idle.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// Run the benchmark.
 pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     let warmup = if args.quick { 1 } else { 2 };
-    for name in &args.impls {
-        if !IMPLS.contains(&name.as_str()) {
-            return Err(format!(
-                "--impl {name}: expected one of {}",
-                IMPLS.join(", ")
-            ));
-        }
-    }
-    let wanted = |name: &str| args.impls.is_empty() || args.impls.iter().any(|i| i == name);
+    let wanted = |which: Impl| args.impls.is_empty() || args.impls.contains(&which);
     // Every implementation of a case is timed in interleaved rounds (fused, reference,
     // built-in, PyTorch, then again), so that a slow spell of the machine hits all of them;
     // each one's runs start after a pause (`SETTLE`) so that no other pool still spins.
@@ -368,42 +398,41 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         "torch/fused",
         "fused GF/s"
     );
-    let fmt_ms = |t: Option<Timing>| t.map_or("-".to_string(), |t| format!("{:.2}", t.0));
-    let fmt_ratio = |a: Option<f64>, b: Option<Timing>| match (a, b) {
-        (Some(a), Some(b)) => format!("{:.2}x", a / b.0),
+    let fmt_ms = |t: Option<Summary>| t.map_or("-".to_string(), |t| format!("{:.2}", t.median));
+    let fmt_ratio = |a: Option<f64>, b: Option<Summary>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}x", a / b.median),
         _ => "-".to_string(),
     };
-    for backend in &args.backends {
-        let backend: BackendName = backend.parse().map_err(|e| format!("--backend: {e}"))?;
+    for &backend in &args.backends {
         let device = backend.device().map_err(|e| e.to_string())?;
         for case in cases() {
-            if !args.cases.is_empty() && !args.cases.iter().any(|c| c == case.id) {
+            if !args.cases.is_empty() && !args.cases.contains(&case.id) {
                 continue;
             }
             let flops = case
                 .layer
                 .forward_flops(case.batch, case.time, case.input, case.hidden)
                 * if case.mode == Mode::Train { 3.0 } else { 1.0 };
-            let mut runs: Vec<(&str, Option<Run>)> = Vec::new();
-            for name in IMPLS {
-                let run = if !wanted(name) {
+            let mut runs: Vec<(Impl, Option<Run>)> = Vec::new();
+            for which in Impl::ALL {
+                let run = if !wanted(which) {
                     None
                 } else {
-                    Some(match name {
-                        "fused" => seqmodel_run(&case, &device, seqmodel_rnn::Execution::Auto)?,
-                        "reference" => {
+                    Some(match which {
+                        Impl::Fused => seqmodel_run(&case, &device, seqmodel_rnn::Execution::Auto)?,
+                        Impl::Reference => {
                             seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
                         }
-                        _ => builtin_run(&case, &device),
+                        Impl::Burn => builtin_run(&case, &device),
                     })
                 };
                 if let Some(run) = &run {
                     sample(run, warmup)?;
                 }
-                runs.push((name, run));
+                runs.push((which, run));
             }
             let torch_here = torch.as_mut().filter(|_| backend == BackendName::Flex);
-            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); IMPLS.len()];
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); Impl::ALL.len()];
             let mut torch_samples = Vec::new();
             let mut torch_here = torch_here;
             let settle = || std::thread::sleep(SETTLE);
@@ -419,18 +448,18 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                     torch_samples.extend(server.time(&case, per_round)?);
                 }
             }
-            let timed: Vec<(&str, Option<Timing>)> = runs
+            let timed: Vec<(Impl, Option<Summary>)> = runs
                 .iter()
                 .zip(samples)
-                .map(|((name, run), times)| (*name, run.as_ref().map(|_| summarise(times))))
+                .map(|((which, run), times)| (*which, run.as_ref().and_then(|_| summarise(&times))))
                 .collect();
-            let torch_timing = (!torch_samples.is_empty()).then(|| summarise(torch_samples));
+            let torch_timing = summarise(&torch_samples);
             let (fused, reference, burn) = (timed[0].1, timed[1].1, timed[2].1);
-            let torch_ms = torch_timing.map(|t| t.0);
+            let torch_ms = torch_timing.map(|t| t.median);
             let gflops = |ms: f64| flops / (ms * 1e-3) / 1e9;
             println!(
                 "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
-                case.id,
+                case.id.as_str(),
                 case.layer.name(),
                 backend.as_str(),
                 case.mode.name(),
@@ -438,35 +467,30 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                 fmt_ms(reference),
                 fmt_ms(burn),
                 torch_ms.map_or("-".to_string(), |t| format!("{t:.2}")),
-                fmt_ratio(burn.map(|b| b.0), fused),
+                fmt_ratio(burn.map(|b| b.median), fused),
                 fmt_ratio(torch_ms, fused),
-                fused.map_or("-".to_string(), |f| format!("{:.1}", gflops(f.0))),
+                fused.map_or("-".to_string(), |f| format!("{:.1}", gflops(f.median))),
             );
-            let mut push = |implementation: &str, median: f64, min: f64, max: f64| {
+            let mut push = |implementation: &str, t: Summary| {
                 rows.push(Row {
-                    case: case.id.to_string(),
+                    case: case.id.as_str().to_string(),
                     layer: case.layer.name().to_string(),
                     device: backend.as_str().to_string(),
                     mode: case.mode.name().to_string(),
                     implementation: implementation.to_string(),
-                    median_ms: median,
-                    min_ms: min,
-                    max_ms: max,
-                    gflops: gflops(median),
+                    median_ms: t.median,
+                    min_ms: t.min,
+                    max_ms: t.max,
+                    gflops: gflops(t.median),
                 });
             };
-            for (name, t) in &timed {
-                if let Some((median, min, max)) = t {
-                    let label = match *name {
-                        "fused" => "seqmodel-fused",
-                        "reference" => "seqmodel-reference",
-                        _ => "burn-builtin",
-                    };
-                    push(label, *median, *min, *max);
+            for (which, t) in &timed {
+                if let Some(t) = t {
+                    push(which.label(), *t);
                 }
             }
-            if let Some((median, min, max)) = torch_timing {
-                push("pytorch-cpu", median, min, max);
+            if let Some(t) = torch_timing {
+                push("pytorch-cpu", t);
             }
         }
     }

@@ -41,7 +41,7 @@ pub struct BenchDataArgs {
     pub hidden: usize,
     /// Backend (flex, ndarray, wgpu).
     #[arg(long, default_value = "flex")]
-    pub backend: String,
+    pub backend: BackendName,
     /// The data folder (default: found from the current directory or $SEQMODEL_DATA).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -79,16 +79,9 @@ struct Report {
     under_5_percent: bool,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n == 0 {
-        f64::NAN
-    } else if n.is_multiple_of(2) {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    } else {
-        values[n / 2]
-    }
+/// [`xtask::stats::median`] of timings that `--runs`/`--steps` >= 1 guarantees exist.
+fn median(values: &[f64], what: &str) -> Result<f64, String> {
+    xtask::stats::median(values).ok_or_else(|| format!("no {what} were timed"))
 }
 
 /// Runs the benchmark and prints a summary (and JSON if asked).
@@ -96,7 +89,7 @@ pub fn run(args: &BenchDataArgs) -> Result<(), String> {
     if args.runs == 0 || args.batch_size == 0 || args.steps == 0 {
         return Err("--runs, --batch-size and --steps must be at least 1".into());
     }
-    let backend: BackendName = args.backend.parse().map_err(|e| format!("{e}"))?;
+    let backend = args.backend;
     let device = backend.device().map_err(|e| e.to_string())?;
     let data_dir = match &args.data {
         Some(path) => DataDir::new(path),
@@ -144,9 +137,9 @@ pub fn run(args: &BenchDataArgs) -> Result<(), String> {
         }
         batch_rates.push(items.len() as f64 / start.elapsed().as_secs_f64());
     }
-    let host = median(host_rates);
-    let batched = median(batch_rates);
-    let prep_ms = median(batch_times);
+    let host = median(&host_rates, "host passes")?;
+    let batched = median(&batch_rates, "batcher passes")?;
+    let prep_ms = median(&batch_times, "batches")?;
     println!(
         "tokenise+encode+pad (host):   {host:>12.0} sentences/s (median of {})",
         args.runs
@@ -223,7 +216,7 @@ fn time_steps(
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
     }
-    Ok(median(times))
+    median(&times, "training steps")
 }
 
 /// One training step of embedding → seqmodel-rnn LSTM (with the batch's lengths) → linear:

@@ -7,13 +7,13 @@ use seqmodel_train::device::BackendName;
 pub struct DevicesArgs {
     /// Probe only this backend (flex, ndarray or wgpu); exit non-zero if it does not start.
     #[arg(long)]
-    pub backend: Option<String>,
+    pub backend: Option<BackendName>,
 }
 
 /// Probe each backend (or the one asked for) and print one line per backend.
 pub fn run(args: &DevicesArgs) -> Result<(), String> {
     let backends = match &args.backend {
-        Some(name) => vec![name.parse::<BackendName>().map_err(|e| e.to_string())?],
+        Some(backend) => vec![*backend],
         None => BackendName::ALL.to_vec(),
     };
     let mut failures = Vec::new();

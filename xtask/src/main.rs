@@ -4,6 +4,7 @@
 
 mod bench_backends;
 mod bench_data;
+mod check_layering;
 mod ci;
 mod devices;
 
@@ -29,15 +30,26 @@ enum Command {
     /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, on one
     /// or more backends: median ms, ratio, GFLOP/s; `--json FILE` writes the rows.
     BenchBackends(bench_backends::BenchBackendsArgs),
+    /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
+    /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
+    CheckLayering(check_layering::CheckLayeringArgs),
 }
 
 fn main() -> std::process::ExitCode {
+    // Mesa's Vulkan drivers (wgpu on lavapipe) warn without XDG_RUNTIME_DIR. Libraries never set
+    // the environment; the binary does, here, before anything else runs.
+    if let Some(dir) = seqmodel_train::device::fallback_runtime_dir() {
+        // SAFETY: the first statement of `main`: no other thread exists yet (nothing above
+        // started one), so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci(args) => ci::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
+        Command::CheckLayering(args) => check_layering::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -45,5 +57,63 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {message}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::bench_backends::{CaseId, Impl};
+    use seqmodel_train::device::BackendName;
+
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bench_backends_options_are_typed() {
+        let cli = parse(&[
+            "bench-backends",
+            "--backend",
+            "flex,wgpu",
+            "--cases",
+            "a,f",
+            "--impl",
+            "fused,burn",
+        ])
+        .expect("valid options");
+        let Command::BenchBackends(args) = cli.command else {
+            panic!("parsed as another task");
+        };
+        assert_eq!(args.backends, [BackendName::Flex, BackendName::Wgpu]);
+        assert_eq!(args.cases, [CaseId::A, CaseId::F]);
+        assert_eq!(args.impls, [Impl::Fused, Impl::Burn]);
+    }
+
+    #[test]
+    fn unknown_values_are_refused_with_the_choices() {
+        // A case that does not exist used to select nothing, silently.
+        let err = parse(&["bench-backends", "--cases", "g"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("possible values: a, b, c, d, e, f"), "{err}");
+        let err = parse(&["bench-backends", "--impl", "torch"])
+            .err()
+            .expect("refused");
+        assert!(
+            err.contains("possible values: fused, reference, burn"),
+            "{err}"
+        );
+        let err = parse(&["devices", "--backend", "cuda"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("expected one of flex, ndarray, wgpu"), "{err}");
+        let err = parse(&["bench-data", "--backend", "tch"])
+            .err()
+            .expect("refused");
+        assert!(err.contains("expected one of flex, ndarray, wgpu"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use burn::tensor::Device;
 use common::{ALL_KINDS, AnyLayer, Spec, lengths, max_abs_diff, tensor3, to_vec, values};
-use seqmodel_train::device::test_devices;
+use seqmodel_device::test_support::test_devices;
 
 const TOLERANCE: f32 = 1e-4;
 

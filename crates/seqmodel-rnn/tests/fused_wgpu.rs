@@ -11,8 +11,8 @@ mod common;
 
 use burn::tensor::Device;
 use common::{AnyLayer, Kind, Spec, lengths, max_abs_diff, tensor3, to_vec, values};
+use seqmodel_device::test_support::wgpu_for_tests;
 use seqmodel_rnn::{Execution, uses_fused_kernel};
-use seqmodel_train::device::wgpu_for_tests;
 
 const TOLERANCE: f32 = 1e-4;
 

@@ -1,6 +1,8 @@
 //! # seqmodel-train
 //!
-//! The task-agnostic layer of seqmodel: choosing the device a model runs on ([`device`]).
+//! The task-agnostic layer of seqmodel. The training loop will live here; today the crate
+//! re-exports device selection from [`seqmodel_device`] as [`device`], so that a binary depends
+//! on one crate for both.
 //!
 //! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
 //! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
@@ -17,9 +19,10 @@
 //! # }
 //! ```
 
-pub mod device;
+/// Backend selection: [`seqmodel_device`], re-exported (`seqmodel_train::device::BackendName`).
+pub use seqmodel_device as device;
 
-pub use device::{BackendName, DeviceError, DeviceInfo};
+pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]

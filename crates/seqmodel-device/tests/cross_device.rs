@@ -4,7 +4,8 @@
 use burn::module::Module;
 use burn::nn::LinearConfig;
 use burn::tensor::{Device, Tensor, TensorData};
-use seqmodel_train::device::{BackendName, DeviceError, test_devices};
+use seqmodel_device::test_support::{REQUIRE_WGPU_ENV, test_devices};
+use seqmodel_device::{BackendName, DeviceError};
 
 /// Deterministic, backend-independent input values in [-1, 1].
 fn input_values() -> Vec<f32> {
@@ -78,7 +79,7 @@ fn wgpu_without_adapter_is_a_one_line_error() {
         .env("VK_ADD_DRIVER_FILES", "")
         .env("__EGL_VENDOR_LIBRARY_FILENAMES", empty.join("none.json"))
         .env("__EGL_VENDOR_LIBRARY_DIRS", &empty)
-        .env_remove("SEQMODEL_REQUIRE_WGPU")
+        .env_remove(REQUIRE_WGPU_ENV)
         .output()
         .expect("spawn child test");
     let stdout = String::from_utf8_lossy(&out.stdout);
