@@ -28,7 +28,7 @@ pub(super) struct LstmPtrs {
 #[inline(always)]
 pub(super) unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(j1 <= h_, "columns past H");
@@ -92,7 +92,7 @@ pub(super) struct GruPtrs {
 #[inline(always)]
 pub(super) unsafe fn gru_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(j1 <= h_, "columns past H");
@@ -146,7 +146,7 @@ pub(super) struct RnnPtrs {
 #[inline(always)]
 pub(super) unsafe fn rnn_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null());
@@ -191,7 +191,7 @@ pub(super) struct LstmBackPtrs {
 #[inline(always)]
 pub(super) unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(j1 <= h_, "columns past H");
@@ -252,7 +252,7 @@ pub(super) struct GruBackPtrs {
 #[inline(always)]
 pub(super) unsafe fn gru_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruBackPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(j1 <= h_, "columns past H");
@@ -301,7 +301,7 @@ pub(super) struct RnnBackPtrs {
 #[inline(always)]
 pub(super) unsafe fn rnn_back_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnBackPtrs) {
     debug_assert!(
-        j0 <= j1 && (j1 - j0) % S::LANES == 0,
+        j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
     debug_assert!(!p.dh.is_null() && !p.dout.is_null() && !p.act.is_null() && !p.dx.is_null());
