@@ -20,7 +20,6 @@ use seqmodel_data::{
     PaddingConfig, TextClassItem, TextClassificationBatch, TextClassificationBatcher, VocabConfig,
     WhitespaceTokenizer,
 };
-use seqmodel_rnn::SequenceLengths;
 use seqmodel_train::device::BackendName;
 use serde::Serialize;
 
@@ -132,7 +131,7 @@ pub fn run(args: &BenchDataArgs) -> Result<(), String> {
         for chunk in items.chunks(args.batch_size) {
             let t = Instant::now();
             let batch = batcher.batch(chunk.to_vec(), &device);
-            checksum = checksum.wrapping_add(batch.tokens.lengths.len());
+            checksum = checksum.wrapping_add(batch.tokens.lengths().len());
             batch_times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         batch_rates.push(items.len() as f64 / start.elapsed().as_secs_f64());
@@ -236,10 +235,9 @@ fn seqmodel_lstm_step_ms(
     let linear = LinearConfig::new(args.hidden, 2).init(&device);
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     time_steps(args, &device, batcher, items, |batch| {
-        let lengths = SequenceLengths::new(batch.tokens.lengths_tensor());
-        let embedded = embedding.forward(batch.tokens.ids);
+        let embedded = embedding.forward(batch.tokens.ids.clone());
         let out = lstm
-            .forward(embedded, Some(&lengths), None)
+            .forward(embedded, Some(batch.tokens.lengths()), None)
             .map_err(|e| e.to_string())?;
         let [_, b, h] = out.state.h.dims();
         let logits = linear.forward(out.state.h.reshape([b, h]));

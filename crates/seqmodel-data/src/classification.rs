@@ -191,7 +191,7 @@ pub struct TextClassificationBatch {
 /// ];
 /// let batch = batcher.batch(items, &Device::flex());
 /// assert_eq!(batch.tokens.ids.dims(), [2, 2]);
-/// assert_eq!(batch.tokens.lengths, vec![2, 1]);
+/// assert_eq!(batch.tokens.lengths().as_slice(), &[2, 1]);
 /// # Ok::<(), seqmodel_data::Error>(())
 /// ```
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 //!
 //! - [`Vocab`] (specials `<pad>` = 0, `<unk>`, `<bos>`, `<eos>`, JSON save/load, coverage) and
 //!   [`Tokenizer`]s (whitespace, grapheme characters, Unicode words, symbols).
-//! - [`PaddingConfig`] → [`PaddedBatch`]: ids `[batch, time]`, lengths, and a padding mask
+//! - [`PaddingConfig`] → [`PaddedBatch`]: ids `[batch, time]`, [`SequenceLengths`] (host lengths and
+//!   padding side, what sequence layers take), and a padding mask
 //!   `[batch, time]` where **`true` = padding** (Burn's attention convention);
 //!   [`PackedSequence`] / [`PackedLayout`] like PyTorch's `PackedSequence`;
 //!   [`BucketSampler`] for length bucketing.
@@ -26,6 +27,7 @@ mod embeddings;
 mod error;
 mod iob;
 mod labels;
+mod lengths;
 mod normalize;
 mod packing;
 mod padding;
@@ -49,6 +51,7 @@ pub use embeddings::*;
 pub use error::*;
 pub use iob::*;
 pub use labels::*;
+pub use lengths::*;
 pub use normalize::*;
 pub use packing::*;
 pub use padding::*;

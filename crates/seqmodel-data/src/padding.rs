@@ -8,6 +8,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::lengths::SequenceLengths;
 
 /// Which side of a sequence receives the padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -189,14 +190,18 @@ impl PaddedIds {
         unpad_rows(&self.ids, self.time, &self.lengths, self.side)
     }
 
-    /// Moves ids, mask and lengths onto `device`.
+    /// The lengths and the padding side: what a sequence layer needs.
+    pub fn sequence_lengths(&self) -> SequenceLengths {
+        SequenceLengths::new(self.lengths.clone(), self.side)
+    }
+
+    /// Moves ids and mask onto `device` (the lengths stay on the host).
     pub fn to_batch(&self, device: &Device) -> PaddedBatch {
         let shape = [self.batch, self.time];
         PaddedBatch {
             ids: Tensor::from_data(TensorData::new(self.ids.clone(), shape), device),
             mask: Tensor::from_data(TensorData::new(self.mask(), shape), device),
-            lengths: self.lengths.clone(),
-            side: self.side,
+            lengths: self.sequence_lengths(),
         }
     }
 }
@@ -208,10 +213,8 @@ pub struct PaddedBatch {
     pub ids: Tensor<2, Int>,
     /// Padding mask, `[batch, time]`: `true` = padding (Burn's attention convention).
     pub mask: Tensor<2, Bool>,
-    /// Real length of each sequence, `[batch]`.
-    pub lengths: Vec<usize>,
-    /// Where the padding is.
-    pub side: PadSide,
+    /// Real length of each sequence and the padding side, on the host.
+    lengths: SequenceLengths,
 }
 
 impl PaddedBatch {
@@ -220,18 +223,27 @@ impl PaddedBatch {
         self.lengths.len()
     }
 
-    /// Lengths as an Int tensor `[batch]` on the batch's device.
+    /// The real length of each sequence and the padding side: pass it to a sequence layer
+    /// (e.g. `lstm.forward(x, Some(batch.lengths()), None)`).
+    pub fn lengths(&self) -> &SequenceLengths {
+        &self.lengths
+    }
+
+    /// Where the padding is.
+    pub fn side(&self) -> PadSide {
+        self.lengths.side()
+    }
+
+    /// Lengths as an Int tensor `[batch]` on the batch's device, built from the host values.
     pub fn lengths_tensor(&self) -> Tensor<1, Int> {
-        let lengths: Vec<i64> = self.lengths.iter().map(|&l| l as i64).collect();
-        let n = lengths.len();
-        Tensor::from_data(TensorData::new(lengths, [n]), &self.ids.device())
+        self.lengths.to_tensor(&self.ids.device())
     }
 
     /// Reads the ids back from the device and removes the padding.
     pub fn unpad(&self) -> Vec<Vec<usize>> {
         let [_, time] = self.ids.dims();
         let ids: Vec<i64> = self.ids.to_data().iter::<i64>().collect();
-        unpad_rows(&ids, time, &self.lengths, self.side)
+        unpad_rows(&ids, time, self.lengths.as_slice(), self.lengths.side())
     }
 }
 
@@ -345,6 +357,7 @@ mod tests {
         assert_eq!(mask, vec![false, false, true, false]);
         let lengths: Vec<i64> = batch.lengths_tensor().to_data().iter::<i64>().collect();
         assert_eq!(lengths, vec![2, 1]);
+        assert_eq!(batch.lengths(), &SequenceLengths::left(vec![2, 1]));
     }
 
     fn sequences() -> impl Strategy<Value = Vec<Vec<usize>>> {

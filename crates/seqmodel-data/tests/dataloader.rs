@@ -56,7 +56,7 @@ fn bucketed_rt_polarity_loader_matches_the_sampler() {
         let [b, t] = batch.tokens.ids.dims();
         sentences += b;
         seen.padded_slots += b * t;
-        seen.real_tokens += batch.tokens.lengths.iter().sum::<usize>();
+        seen.real_tokens += batch.tokens.lengths().as_slice().iter().sum::<usize>();
     }
     assert_eq!(sentences, 10_662);
     assert_eq!(seen, expected);
@@ -83,7 +83,7 @@ fn ud_ewt_tagging_loader_keeps_tags_aligned() {
     for batch in loader.iter() {
         let batch = batch.unwrap();
         assert_eq!(batch.tokens.ids.dims(), batch.tags.dims());
-        tokens += batch.tokens.lengths.iter().sum::<usize>();
+        tokens += batch.tokens.lengths().as_slice().iter().sum::<usize>();
     }
     assert_eq!(tokens, 25_147);
 }

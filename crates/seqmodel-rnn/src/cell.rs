@@ -15,11 +15,18 @@
 //! (measured on case a of `cargo xtask bench-backends`). The parameters stay fused, in
 //! PyTorch's layout.
 //!
-//! [`run_time_loop`] (the default body of [`Cell::run`]) walks the time steps forward or
-//! backward, freezes the state of sequences past their length and zeroes their outputs. A cell
-//! may override [`Cell::run`] with a fused implementation (a fast path) as long as it returns the
-//! same values; layer stacking, directions and dropout stay in the driver
-//! (the crate's `driver` module).
+//! [`run_time_loop`] (the body of [`Cell::run`]) walks the time steps forward or backward,
+//! freezes the state of sequences past their length and zeroes their outputs. A cell with a
+//! fused kernel implements [`Cell::run_fused`] (the built-in cells do, see the crate's `fused`
+//! module), which must return the same values; the layers call it first and fall back to
+//! [`Cell::run`] where it reports [`crate::FusedUnavailable`] (unless the layer runs
+//! [`crate::Execution::Fused`], which reports the reason as an error). Layer stacking,
+//! directions, lengths, padding side and dropout stay in the driver (the crate's `driver`
+//! module).
+//!
+//! The cell is the one place that describes itself: its gate count ([`Cell::GATES`]), whether
+//! it has a cell state ([`Cell::HAS_CELL_STATE`]) and its formulas ([`Cell::step`]); the
+//! layers and the fused kernels read them from there.
 
 use burn::tensor::{Bool, Tensor};
 
@@ -66,7 +73,8 @@ fn select_rows(new: Tensor<2>, old: &Tensor<2>, padding: &Tensor<2, Bool>) -> Te
 
 /// Which steps of a batch are padding: `[batch, time]`, `true` where `t >= length[b]`.
 ///
-/// Built by the layers from [`crate::SequenceLengths`]; cells receive it in [`Cell::run`].
+/// Built by the layers from [`crate::SequenceLengths`] (left-padded batches are right-aligned
+/// first, so cells only ever see trailing padding); cells receive it in [`Cell::run`].
 #[derive(Debug, Clone)]
 pub struct PaddingMask {
     mask: Tensor<2, Bool>,
@@ -117,6 +125,9 @@ pub trait Cell {
     /// Number of fused gates `G` (RNN 1, GRU 3, LSTM 4).
     const GATES: usize;
 
+    /// Whether the state has a cell part `c` (LSTM).
+    const HAS_CELL_STATE: bool = false;
+
     /// Features of this cell's input `In` (the layer input, or `directions * Hout` below).
     fn input_size(&self) -> usize;
 
@@ -125,11 +136,6 @@ pub trait Cell {
 
     /// Width `Hout` of the hidden state and of the output (`proj_size` for a projected LSTM).
     fn output_size(&self) -> usize;
-
-    /// Whether the state has a cell part `c` (LSTM).
-    fn has_cell_state(&self) -> bool {
-        false
-    }
 
     /// Input projections of many steps at once, one contiguous `[n, H]` tensor per gate in
     /// PyTorch's order, including every bias that does not depend on the state:
@@ -154,10 +160,10 @@ pub trait Cell {
     /// Run over a whole sequence: `input: [batch, time, In]` -> (`output: [batch, time, Hout]`,
     /// final state).
     ///
-    /// With `padding`, a padded step keeps the state unchanged and outputs exactly 0, so the
-    /// final state is each sequence's own last valid step, and [`Direction::Reverse`] starts each
-    /// sequence from `initial` at its own last valid step. The default body is the generic
-    /// [`run_time_loop`]; a fused implementation may override it with identical results.
+    /// With `padding` (trailing in every row), a padded step keeps the state unchanged and
+    /// outputs exactly 0, so the final state is each sequence's own last valid step, and
+    /// [`Direction::Reverse`] starts each sequence from `initial` at its own last valid step.
+    /// This is the reference path: the generic [`run_time_loop`].
     fn run(
         &self,
         input: Tensor<3>,
@@ -171,20 +177,23 @@ pub trait Cell {
         run_time_loop(self, input, initial, padding, direction)
     }
 
-    /// The same as [`Cell::run`] through a fused kernel, or `None` when none applies to this
-    /// cell, device or dtype (the layers then call [`Cell::run`]).
+    /// The same as [`Cell::run`] through a fused kernel, or the reason none applies to this
+    /// cell, device or dtype (the layers then call [`Cell::run`], or report the reason under
+    /// [`crate::Execution::Fused`]).
     ///
-    /// `lengths`: per-sequence lengths on the host (`None` = all `time` steps are real).
-    /// The default has no fused kernel.
+    /// `lengths`: per-sequence lengths on the host, each in `0..=time`, padding trailing
+    /// (`None` = all `time` steps are real). The default has no fused kernel.
     fn run_fused(
         &self,
         input: &Tensor<3>,
         initial: &CellState,
         lengths: Option<&[usize]>,
         direction: Direction,
-    ) -> Option<(Tensor<3>, CellState)> {
+    ) -> Result<(Tensor<3>, CellState), crate::FusedUnavailable> {
         let _ = (input, initial, lengths, direction);
-        None
+        Err(crate::FusedUnavailable::NoKernel {
+            cell: std::any::type_name::<Self>(),
+        })
     }
 }
 

@@ -4,13 +4,14 @@
 
 use burn::nn::Dropout;
 use burn::prelude::s;
-use burn::tensor::Tensor;
+use burn::tensor::{Bool, Tensor, TensorData};
 
+use crate::align::LeftAlignment;
 use crate::cell::{Cell, CellState, Direction, PaddingMask};
 use crate::gate_weights::NamedParam;
-use crate::lengths::SequenceLengths;
 use crate::state_dict::{ParamSink, ParamSource, StateDict};
 use crate::{Error, Execution, Result};
+use crate::{PadSide, SequenceLengths};
 
 /// A layer's sequence output and final state.
 #[derive(Debug, Clone)]
@@ -41,7 +42,6 @@ pub(crate) struct LayerSpec {
     pub hidden_out: usize,
     pub num_layers: usize,
     pub bidirectional: bool,
-    pub has_cell_state: bool,
     pub execution: Execution,
 }
 
@@ -76,9 +76,11 @@ impl LayerSpec {
         Ok(())
     }
 
-    /// Split `[L*D, batch, ..]` initial states into one [`CellState`] per cell (zeros if absent).
+    /// Split `[L*D, batch, ..]` initial states into one [`CellState`] per cell (zeros if absent;
+    /// a cell part only when `has_cell_state`).
     fn initial_states(
         &self,
+        has_cell_state: bool,
         h0: Option<Tensor<3>>,
         c0: Option<Tensor<3>>,
         batch: usize,
@@ -88,8 +90,19 @@ impl LayerSpec {
         if let Some(h0) = &h0 {
             self.check_state("initial hidden state h0", h0, batch, self.hidden_out)?;
         }
-        if let Some(c0) = &c0 {
-            self.check_state("initial cell state c0", c0, batch, self.hidden_size)?;
+        match &c0 {
+            Some(c0) if has_cell_state => {
+                self.check_state("initial cell state c0", c0, batch, self.hidden_size)?
+            }
+            Some(c0) => {
+                return Err(Error::InputShape {
+                    layer: self.name,
+                    what: "initial cell state c0",
+                    expected: "none (this layer has no cell state)".to_string(),
+                    found: c0.dims().to_vec(),
+                });
+            }
+            None => {}
         }
         let part = |t: &Option<Tensor<3>>, k: usize, width: usize| match t {
             Some(t) => t
@@ -101,7 +114,7 @@ impl LayerSpec {
         Ok((0..cells)
             .map(|k| CellState {
                 hidden: part(&h0, k, self.hidden_out),
-                cell: self.has_cell_state.then(|| part(&c0, k, self.hidden_size)),
+                cell: has_cell_state.then(|| part(&c0, k, self.hidden_size)),
             })
             .collect())
     }
@@ -124,7 +137,9 @@ fn stack_states(states: Vec<CellState>) -> (Tensor<3>, Option<Tensor<3>>) {
 /// Run every layer and direction over a `[batch, time, input_size]` batch.
 ///
 /// Returns `output: [batch, time, D * hidden_out]`, `h_n: [L*D, batch, hidden_out]` and, for
-/// cells with a cell state, `c_n: [L*D, batch, hidden_size]`.
+/// cells with a cell state, `c_n: [L*D, batch, hidden_size]`. A left-padded batch is
+/// right-aligned before the first layer and its output rolled back after the last
+/// ([`LeftAlignment`]): the time loops only ever see trailing padding.
 pub(crate) fn forward_layers<C: Cell>(
     spec: &LayerSpec,
     cells: &[C],
@@ -146,33 +161,41 @@ pub(crate) fn forward_layers<C: Cell>(
             found: input.dims().to_vec(),
         });
     }
-    let padding: Option<PaddingMask> = match lengths {
-        Some(lengths) => lengths.padding_mask(spec.name, batch, time)?,
+    let device = input.device();
+    // Lengths that make some step padding (validated: one per row, each in 0..=time).
+    let lengths: Option<&SequenceLengths> = match lengths {
+        Some(lengths) => {
+            lengths
+                .validate(batch, time)
+                .map_err(|source| Error::Lengths {
+                    layer: spec.name,
+                    source,
+                })?;
+            (!lengths.is_full(time)).then_some(lengths)
+        }
         None => None,
     };
-    // Host lengths for the fused kernel (checked by `padding_mask` above: 0..=time).
-    let host_lengths: Option<Vec<usize>> = match (&padding, lengths) {
-        (Some(_), Some(lengths)) => Some(
-            lengths
-                .to_vec()
-                .iter()
-                .map(|&l| l.max(0) as usize)
-                .collect(),
-        ),
-        _ => None,
-    };
-    let fused = crate::fused::uses_fused_kernel(spec.execution, &input.device());
+    let host_lengths: Option<&[usize]> = lengths.map(SequenceLengths::as_slice);
+    let alignment = lengths
+        .filter(|l| l.side() == PadSide::Left)
+        .map(|l| LeftAlignment::new(l.as_slice(), time, &device));
+    // The reference path's mask, built on first use: after alignment padding is trailing.
+    let mut padding: Option<PaddingMask> = None;
     let mut states = spec
-        .initial_states(h0, c0, batch, &input.device())?
+        .initial_states(C::HAS_CELL_STATE, h0, c0, batch, &device)?
         .into_iter();
     let directions = spec.directions();
     let mut finals = Vec::with_capacity(cells.len());
-    let mut x = input;
+    let mut x = match &alignment {
+        Some(alignment) => alignment.to_right(input),
+        None => input,
+    };
     for layer in 0..spec.num_layers {
         if layer > 0 {
             x = dropout.forward(x);
         }
         let mut outputs = Vec::with_capacity(directions);
+        let mut all_fused = true;
         for (d, direction) in [Direction::Forward, Direction::Reverse]
             .into_iter()
             .take(directions)
@@ -183,19 +206,31 @@ pub(crate) fn forward_layers<C: Cell>(
                 layer: spec.name,
                 reason: "internal: fewer initial states than cells".to_string(),
             })?;
-            let fast = if fused {
-                cell.run_fused(&x, &initial, host_lengths.as_deref(), direction)
-            } else {
-                None
+            let fast = match spec.execution {
+                Execution::Reference => None,
+                Execution::Auto => cell.run_fused(&x, &initial, host_lengths, direction).ok(),
+                Execution::Fused => Some(
+                    cell.run_fused(&x, &initial, host_lengths, direction)
+                        .map_err(|reason| Error::FusedUnavailable {
+                            layer: spec.name,
+                            reason,
+                        })?,
+                ),
             };
             let (output, last) = match fast {
                 Some(result) => result,
-                None => cell.run(x.clone(), initial, padding.as_ref(), direction),
+                None => {
+                    all_fused = false;
+                    if padding.is_none() {
+                        padding = right_padding_mask(host_lengths, time, &device);
+                    }
+                    cell.run(x.clone(), initial, padding.as_ref(), direction)
+                }
             };
             outputs.push(output);
             finals.push(last);
         }
-        x = match (outputs.len(), fused) {
+        x = match (outputs.len(), all_fused) {
             (1, _) => outputs.remove(0),
             (2, true) => {
                 let reverse = outputs.remove(1);
@@ -204,8 +239,27 @@ pub(crate) fn forward_layers<C: Cell>(
             _ => Tensor::cat(outputs, 2),
         };
     }
+    if let Some(alignment) = &alignment {
+        x = alignment.to_left(x);
+    }
     let (h_n, c_n) = stack_states(finals);
     Ok((x, h_n, c_n))
+}
+
+/// The `[batch, time]` mask of trailing padding for validated `lengths` (`None` = no padding).
+fn right_padding_mask(
+    lengths: Option<&[usize]>,
+    time: usize,
+    device: &burn::tensor::Device,
+) -> Option<PaddingMask> {
+    let lengths = lengths?;
+    let padding: Vec<bool> = lengths
+        .iter()
+        .flat_map(|&l| (0..time).map(move |t| t >= l))
+        .collect();
+    let mask =
+        Tensor::<2, Bool>::from_data(TensorData::new(padding, [lengths.len(), time]), device);
+    Some(PaddingMask::new(mask))
 }
 
 /// Advance every layer of a one-direction stack by one step.
@@ -237,7 +291,7 @@ pub(crate) fn step_layers<C: Cell>(
             found: input.dims().to_vec(),
         });
     }
-    let states = spec.initial_states(h0, c0, batch, &input.device())?;
+    let states = spec.initial_states(C::HAS_CELL_STATE, h0, c0, batch, &input.device())?;
     let mut finals = Vec::with_capacity(cells.len());
     let mut x = input;
     for (layer, (cell, state)) in cells.iter().zip(states).enumerate() {

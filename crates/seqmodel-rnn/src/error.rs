@@ -30,13 +30,25 @@ pub enum Error {
         /// The shape that was passed.
         found: Vec<usize>,
     },
-    /// Sequence lengths outside `1..=time` (or a padding mask whose padding is not trailing).
-    #[error("{layer}: lengths: {reason}")]
-    InvalidLengths {
+    /// Sequence lengths that do not fit the input (one per sequence, each in `0..=time`).
+    #[error("{layer}: lengths: {source}")]
+    Lengths {
         /// The layer, e.g. `Gru`.
         layer: &'static str,
         /// What is wrong with them.
-        reason: String,
+        #[source]
+        source: seqmodel_data::LengthsError,
+    },
+    /// [`crate::Execution::Fused`] was asked for, but the fused kernel cannot run this layer.
+    #[error(
+        "{layer}: Execution::Fused: {reason}; use Execution::Auto to fall back to the reference \
+         path, or Execution::Reference"
+    )]
+    FusedUnavailable {
+        /// The layer, e.g. `Lstm`.
+        layer: &'static str,
+        /// Why the kernel cannot run it.
+        reason: crate::FusedUnavailable,
     },
     /// The single-step API was called on a layer that cannot run one step at a time.
     #[error("{layer}: {reason}")]

@@ -22,28 +22,62 @@ pub struct GateWeights {
     pub bias_hh: Option<Param<Tensor<1>>>,
 }
 
-impl GateWeights {
-    /// PyTorch's default initialisation: every entry from `U(-1/sqrt(H), 1/sqrt(H))`.
-    pub fn init(
-        gates: usize,
-        hidden_size: usize,
-        input_size: usize,
-        hidden_out: usize,
-        bias: bool,
-        device: &Device,
-    ) -> Self {
-        let bound = 1.0 / (hidden_size as f64).sqrt();
-        let uniform = Distribution::Uniform(-bound, bound);
-        let rows = gates * hidden_size;
-        let bias_param = || Param::from_tensor(Tensor::random([rows], uniform, device));
-        Self {
-            weight_ih: Param::from_tensor(Tensor::random([rows, input_size], uniform, device)),
-            weight_hh: Param::from_tensor(Tensor::random([rows, hidden_out], uniform, device)),
-            bias_ih: bias.then(bias_param),
-            bias_hh: bias.then(bias_param),
-        }
-    }
+/// The shape of one layer direction's fused gate weights. Named fields, so that no two sizes
+/// can be swapped: `GateWeightsConfig { gates: 4, input_size, hidden_size, hidden_out, bias }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateWeightsConfig {
+    /// Fused gates `G` (a cell's [`crate::Cell::GATES`]).
+    pub gates: usize,
+    /// Input features `In`.
+    pub input_size: usize,
+    /// Width of each gate `H`.
+    pub hidden_size: usize,
+    /// Width of the recurrent input `Hout` (`proj_size` for a projected LSTM, else `H`).
+    pub hidden_out: usize,
+    /// Whether there are `bias_ih` and `bias_hh`.
+    pub bias: bool,
+}
 
+impl GateWeightsConfig {
+    /// Weights with PyTorch's default initialisation: every entry from `U(-1/sqrt(H), 1/sqrt(H))`.
+    ///
+    /// Fails with [`crate::Error::InvalidConfig`] naming the field when a size is 0.
+    pub fn init(&self, device: &Device) -> Result<GateWeights> {
+        let config = "GateWeightsConfig";
+        require_positive(config, "gates", self.gates)?;
+        require_positive(config, "input_size", self.input_size)?;
+        require_positive(config, "hidden_size", self.hidden_size)?;
+        require_positive(config, "hidden_out", self.hidden_out)?;
+        let bound = 1.0 / (self.hidden_size as f64).sqrt();
+        let uniform = Distribution::Uniform(-bound, bound);
+        let rows = self.gates * self.hidden_size;
+        let bias_param = || Param::from_tensor(Tensor::random([rows], uniform, device));
+        Ok(GateWeights {
+            weight_ih: Param::from_tensor(Tensor::random([rows, self.input_size], uniform, device)),
+            weight_hh: Param::from_tensor(Tensor::random([rows, self.hidden_out], uniform, device)),
+            bias_ih: self.bias.then(bias_param),
+            bias_hh: self.bias.then(bias_param),
+        })
+    }
+}
+
+/// `Ok` if `value >= 1`, else [`crate::Error::InvalidConfig`] naming `config.field`.
+pub(crate) fn require_positive(
+    config: &'static str,
+    field: &'static str,
+    value: usize,
+) -> Result<()> {
+    if value == 0 {
+        return Err(crate::Error::InvalidConfig {
+            config,
+            field,
+            reason: "must be at least 1, found 0".to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl GateWeights {
     /// `W^T` of each gate block of `weight` (`[G * H, cols]`): `G x [cols, H]`, each
     /// materialised row-major (flex's GEMM was 1.5-4x slower on a transposed operand in our
     /// measurements; the copy is made once per sequence, not per step).

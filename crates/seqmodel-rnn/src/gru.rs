@@ -6,7 +6,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{Execution, GruCell, NamedParam, SequenceLengths, StateDict};
+use crate::{Execution, GruCell, GruCellConfig, NamedParam, SequenceLengths, StateDict};
 
 /// Configuration of a [`Gru`] (PyTorch's `nn.GRU` arguments, always `batch_first`).
 #[derive(Config, Debug)]
@@ -80,14 +80,14 @@ impl GruConfig {
         let spec = gru.spec();
         gru.cells = (0..self.num_layers * spec.directions())
             .map(|k| {
-                GruCell::new(
-                    cell_input_size(&spec, k),
-                    self.hidden_size,
-                    self.bias,
-                    device,
-                )
+                GruCellConfig {
+                    input_size: cell_input_size(&spec, k),
+                    hidden_size: self.hidden_size,
+                    bias: self.bias,
+                }
+                .init(device)
             })
-            .collect();
+            .collect::<crate::Result<_>>()?;
         Ok(gru)
     }
 }
@@ -102,7 +102,6 @@ impl Gru {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
-            has_cell_state: false,
         }
     }
 
@@ -115,7 +114,9 @@ impl Gru {
     ///
     /// # Shapes
     /// - `input`: `[batch, time, input_size]`
-    /// - `lengths`: `[batch]` valid steps per sequence (`None` = all `time`)
+    /// - `lengths`: `[batch]` real steps per sequence and the padding side (`None` = all `time`);
+    ///   each in `0..=time` (else [`crate::Error::Lengths`]); left padding gives the same
+    ///   outputs at the real positions as right padding
     /// - `h0`: `[num_layers * directions, batch, hidden_size]` (`None` = zeros)
     /// - output: `[batch, time, directions * hidden_size]`, exactly 0 past each length
     /// - state `h_n`: as `h0`, at each sequence's own last valid step

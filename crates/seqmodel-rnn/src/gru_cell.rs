@@ -5,7 +5,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
 use crate::cell::{Cell, CellState, split_gates};
-use crate::gate_weights::GateWeights;
+use crate::gate_weights::{GateWeights, GateWeightsConfig, require_positive};
 
 /// One layer and direction of a GRU (3 gates, r z n), exactly PyTorch's equations:
 ///
@@ -20,15 +20,41 @@ pub struct GruCell {
     pub hidden_size: usize,
 }
 
-impl GruCell {
-    /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`.
-    pub fn new(input_size: usize, hidden_size: usize, bias: bool, device: &Device) -> Self {
-        Self {
-            weights: GateWeights::init(3, hidden_size, input_size, hidden_size, bias, device),
-            hidden_size,
-        }
-    }
+/// The shape of a [`GruCell`]. Named fields, so that no two sizes can be swapped:
+/// `GruCellConfig { input_size: 8, hidden_size: 16, bias: true }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GruCellConfig {
+    /// Input features `In`.
+    pub input_size: usize,
+    /// Hidden size `H`.
+    pub hidden_size: usize,
+    /// Whether there are `bias_ih` and `bias_hh`.
+    pub bias: bool,
+}
 
+impl GruCellConfig {
+    /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`.
+    ///
+    /// Fails with [`crate::Error::InvalidConfig`] naming the field when a size is 0.
+    pub fn init(&self, device: &Device) -> crate::Result<GruCell> {
+        require_positive("GruCellConfig", "input_size", self.input_size)?;
+        require_positive("GruCellConfig", "hidden_size", self.hidden_size)?;
+        let weights = GateWeightsConfig {
+            gates: GruCell::GATES,
+            input_size: self.input_size,
+            hidden_size: self.hidden_size,
+            hidden_out: self.hidden_size,
+            bias: self.bias,
+        }
+        .init(device)?;
+        Ok(GruCell {
+            weights,
+            hidden_size: self.hidden_size,
+        })
+    }
+}
+
+impl GruCell {
     /// The biases split at the reset gate: `b_ih + (b_hr, b_hz, 0)` (`[3H]`, outside the
     /// recurrence, added to the input projections) and `b_hn` (`[H]`, inside the reset product
     /// `r * (W_hn h + b_hn)`); `None` without biases.
@@ -74,14 +100,17 @@ impl Cell for GruCell {
     }
 
     fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
-        self.weights
-            .project(input, 3, self.split_bias().map(|(outside, _)| outside))
+        self.weights.project(
+            input,
+            Self::GATES,
+            self.split_bias().map(|(outside, _)| outside),
+        )
     }
 
     fn prepare(&self) -> GruPrepared {
         let h = self.hidden_size;
         GruPrepared {
-            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, 3),
+            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, Self::GATES),
             b_hn: self
                 .weights
                 .bias_hh
@@ -117,10 +146,10 @@ impl Cell for GruCell {
         initial: &CellState,
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
-    ) -> Option<(Tensor<3>, CellState)> {
+    ) -> Result<(Tensor<3>, CellState), crate::FusedUnavailable> {
         let (input_bias, b_hn) = self.split_bias().unzip();
         let call = crate::fused::FusedCall {
-            kind: crate::fused::CellKind::Gru,
+            kind: crate::fused::CellKind::of::<Self>(crate::fused::GateMath::Gru),
             weight_ih: self.weights.weight_ih.val(),
             weight_hh: self.weights.weight_hh.val(),
             input_bias,

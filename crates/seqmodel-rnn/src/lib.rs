@@ -11,7 +11,7 @@
 //! `[num_layers * directions, batch, width]`.
 //!
 //! ```
-//! use burn::tensor::{Device, Distribution, Int, Tensor};
+//! use burn::tensor::{Device, Distribution, Tensor};
 //! use seqmodel_rnn::{LstmConfig, SequenceLengths};
 //!
 //! let device = Device::flex();
@@ -20,7 +20,7 @@
 //!     .with_bidirectional(true)
 //!     .init(&device)?;
 //! let input = Tensor::<3>::random([3, 10, 32], Distribution::Default, &device);
-//! let lengths = SequenceLengths::new(Tensor::<1, Int>::from_data([10, 7, 2], &device));
+//! let lengths = SequenceLengths::right(vec![10, 7, 2]); // or `padded_batch.lengths()`
 //! let out = lstm.forward(input, Some(&lengths), None)?;
 //! assert_eq!(out.output.dims(), [3, 10, 128]); // zero past each length
 //! assert_eq!(out.state.h.dims(), [4, 3, 64]); // [layers * directions, batch, hidden]
@@ -28,11 +28,20 @@
 //! # Ok::<(), seqmodel_rnn::Error>(())
 //! ```
 //!
+//! Lengths come as [`SequenceLengths`] (seqmodel-data's type, re-exported): host lengths plus
+//! the padding side. Left-padded batches ([`PadSide::Left`]) give the same outputs at their
+//! real positions as the same sequences padded on the right.
+//!
 //! ## Design
-//! One [`Cell`] trait (RNN, LSTM, GRU cells implement `project_input` and `step`) and one
-//! generic driver for the time loop, layers, directions, lengths and dropout. A cell may
-//! override [`Cell::run`] with a fused kernel; the layers' API does not change.
+//! One [`Cell`] trait (RNN, LSTM, GRU cells implement `project_input` and `step`, and state
+//! their gate count and cell state as [`Cell::GATES`] and [`Cell::HAS_CELL_STATE`]) and one
+//! generic driver for the time loop, layers, directions, lengths, padding side and dropout.
+//! A cell with a fused kernel implements [`Cell::run_fused`]; the driver calls it under
+//! [`Execution::Auto`] (falling back to [`Cell::run`] when it reports a
+//! [`FusedUnavailable`] reason) and [`Execution::Fused`] (reporting the reason as
+//! [`Error::FusedUnavailable`]); the layers' API does not change.
 
+mod align;
 mod cell;
 mod driver;
 mod error;
@@ -40,7 +49,6 @@ mod fused;
 mod gate_weights;
 mod gru;
 mod gru_cell;
-mod lengths;
 mod lstm;
 mod lstm_cell;
 mod rnn;
@@ -50,17 +58,17 @@ mod state_dict;
 pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
 pub use error::{Error, Result};
-pub use fused::{CellKind, Execution, uses_fused_kernel};
+pub use fused::{Execution, FusedUnavailable, uses_fused_kernel};
 #[cfg(feature = "flex")]
 pub use fused::{ISA_ENV, Isa};
-pub use gate_weights::{GateWeights, NamedParam};
+pub use gate_weights::{GateWeights, GateWeightsConfig, NamedParam};
 pub use gru::{Gru, GruConfig};
-pub use gru_cell::{GruCell, GruPrepared};
-pub use lengths::SequenceLengths;
+pub use gru_cell::{GruCell, GruCellConfig, GruPrepared};
 pub use lstm::{Lstm, LstmConfig, LstmState};
-pub use lstm_cell::{LstmCell, LstmPrepared};
+pub use lstm_cell::{LstmCell, LstmCellConfig, LstmPrepared};
 pub use rnn::{Rnn, RnnConfig};
-pub use rnn_cell::{Nonlinearity, RnnCell};
+pub use rnn_cell::{Nonlinearity, RnnCell, RnnCellConfig};
+pub use seqmodel_data::{LengthsError, PadSide, SequenceLengths};
 pub use state_dict::StateDict;
 
 /// The README's example, compiled and run as a doc test.

@@ -6,7 +6,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{Error, Execution, LstmCell, NamedParam, SequenceLengths, StateDict};
+use crate::{Error, Execution, LstmCell, LstmCellConfig, NamedParam, SequenceLengths, StateDict};
 
 /// Configuration of an [`Lstm`] (PyTorch's `nn.LSTM` arguments, always `batch_first`).
 #[derive(Config, Debug)]
@@ -105,15 +105,15 @@ impl LstmConfig {
         let spec = lstm.spec();
         lstm.cells = (0..self.num_layers * spec.directions())
             .map(|k| {
-                LstmCell::new(
-                    cell_input_size(&spec, k),
-                    self.hidden_size,
-                    self.proj_size,
-                    self.bias,
-                    device,
-                )
+                LstmCellConfig {
+                    input_size: cell_input_size(&spec, k),
+                    hidden_size: self.hidden_size,
+                    proj_size: self.proj_size,
+                    bias: self.bias,
+                }
+                .init(device)
             })
-            .collect();
+            .collect::<crate::Result<_>>()?;
         Ok(lstm)
     }
 }
@@ -128,7 +128,6 @@ impl Lstm {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
-            has_cell_state: true,
         }
     }
 
@@ -150,20 +149,22 @@ impl Lstm {
     ///
     /// # Shapes
     /// - `input`: `[batch, time, input_size]`
-    /// - `lengths`: `[batch]` valid steps per sequence (`None` = all `time`)
+    /// - `lengths`: `[batch]` real steps per sequence and the padding side (`None` = all `time`);
+    ///   each in `0..=time` (else [`crate::Error::Lengths`]); left padding gives the same
+    ///   outputs at the real positions as right padding
     /// - `initial`: `h` `[num_layers * directions, batch, hidden_out]`, `c`
     ///   `[num_layers * directions, batch, hidden_size]` (`None` = zeros)
     /// - output: `[batch, time, directions * hidden_out]`, exactly 0 past each length
     /// - state: `h` and `c` as `initial`, at each sequence's own last valid step
     ///
     /// ```
-    /// use burn::tensor::{Device, Int, Tensor};
+    /// use burn::tensor::{Device, Tensor};
     /// use seqmodel_rnn::{LstmConfig, SequenceLengths};
     ///
     /// let device = Device::flex();
     /// let lstm = LstmConfig::new(8, 16).with_bidirectional(true).init(&device)?;
     /// let input = Tensor::<3>::zeros([2, 5, 8], &device);
-    /// let lengths = SequenceLengths::new(Tensor::<1, Int>::from_data([5, 3], &device));
+    /// let lengths = SequenceLengths::right(vec![5, 3]);
     /// let out = lstm.forward(input, Some(&lengths), None)?;
     /// assert_eq!(out.output.dims(), [2, 5, 32]);
     /// assert_eq!(out.state.h.dims(), [2, 2, 16]);

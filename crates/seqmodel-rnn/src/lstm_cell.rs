@@ -6,7 +6,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::cell::{Cell, CellState, split_gates};
-use crate::gate_weights::GateWeights;
+use crate::gate_weights::{GateWeights, GateWeightsConfig, require_positive};
 
 /// One layer and direction of an LSTM (4 gates, i f g o).
 ///
@@ -23,33 +23,63 @@ pub struct LstmCell {
     pub hidden_size: usize,
 }
 
-impl LstmCell {
-    /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`;
-    /// `proj_size = 0` means no projection.
-    pub fn new(
-        input_size: usize,
-        hidden_size: usize,
-        proj_size: usize,
-        bias: bool,
-        device: &Device,
-    ) -> Self {
-        let hidden_out = if proj_size > 0 {
-            proj_size
+/// The shape of an [`LstmCell`]. Named fields, so that no two sizes can be swapped:
+/// `LstmCellConfig { input_size: 8, hidden_size: 16, proj_size: 0, bias: true }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LstmCellConfig {
+    /// Input features `In`.
+    pub input_size: usize,
+    /// Hidden size `H` (width of each gate and of the cell state).
+    pub hidden_size: usize,
+    /// Width of the projected hidden state (`0` = no projection, `Hout = H`).
+    pub proj_size: usize,
+    /// Whether there are `bias_ih` and `bias_hh`.
+    pub bias: bool,
+}
+
+impl LstmCellConfig {
+    /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`.
+    ///
+    /// Fails with [`crate::Error::InvalidConfig`] naming the field when a size is 0 or
+    /// `proj_size >= hidden_size`.
+    pub fn init(&self, device: &Device) -> crate::Result<LstmCell> {
+        require_positive("LstmCellConfig", "input_size", self.input_size)?;
+        require_positive("LstmCellConfig", "hidden_size", self.hidden_size)?;
+        if self.proj_size >= self.hidden_size {
+            return Err(crate::Error::InvalidConfig {
+                config: "LstmCellConfig",
+                field: "proj_size",
+                reason: format!(
+                    "must be smaller than hidden_size ({}), found {}",
+                    self.hidden_size, self.proj_size
+                ),
+            });
+        }
+        let hidden_out = if self.proj_size > 0 {
+            self.proj_size
         } else {
-            hidden_size
+            self.hidden_size
         };
-        let bound = 1.0 / (hidden_size as f64).sqrt();
-        Self {
-            weights: GateWeights::init(4, hidden_size, input_size, hidden_out, bias, device),
-            weight_hr: (proj_size > 0).then(|| {
+        let bound = 1.0 / (self.hidden_size as f64).sqrt();
+        let weights = GateWeightsConfig {
+            gates: LstmCell::GATES,
+            input_size: self.input_size,
+            hidden_size: self.hidden_size,
+            hidden_out,
+            bias: self.bias,
+        }
+        .init(device)?;
+        Ok(LstmCell {
+            weights,
+            weight_hr: (self.proj_size > 0).then(|| {
                 Param::from_tensor(Tensor::random(
-                    [proj_size, hidden_size],
+                    [self.proj_size, self.hidden_size],
                     Distribution::Uniform(-bound, bound),
                     device,
                 ))
             }),
-            hidden_size,
-        }
+            hidden_size: self.hidden_size,
+        })
     }
 }
 
@@ -67,6 +97,8 @@ impl Cell for LstmCell {
 
     const GATES: usize = 4;
 
+    const HAS_CELL_STATE: bool = true;
+
     fn input_size(&self) -> usize {
         self.weights.weight_ih.val().dims()[1]
     }
@@ -82,17 +114,14 @@ impl Cell for LstmCell {
         }
     }
 
-    fn has_cell_state(&self) -> bool {
-        true
-    }
-
     fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
-        self.weights.project(input, 4, self.weights.summed_bias())
+        self.weights
+            .project(input, Self::GATES, self.weights.summed_bias())
     }
 
     fn prepare(&self) -> LstmPrepared {
         LstmPrepared {
-            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, 4),
+            w_hh_t: GateWeights::transposed_gates(&self.weights.weight_hh, Self::GATES),
             w_hr_t: self
                 .weight_hr
                 .as_ref()
@@ -134,12 +163,14 @@ impl Cell for LstmCell {
         initial: &CellState,
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
-    ) -> Option<(Tensor<3>, CellState)> {
-        if self.weight_hr.is_some() {
-            return None; // The fused kernel has no projection.
+    ) -> Result<(Tensor<3>, CellState), crate::FusedUnavailable> {
+        if let Some(w_hr) = &self.weight_hr {
+            return Err(crate::FusedUnavailable::Projection {
+                proj_size: w_hr.val().dims()[0],
+            });
         }
         let call = crate::fused::FusedCall {
-            kind: crate::fused::CellKind::Lstm,
+            kind: crate::fused::CellKind::of::<Self>(crate::fused::GateMath::Lstm),
             weight_ih: self.weights.weight_ih.val(),
             weight_hh: self.weights.weight_hh.val(),
             input_bias: self.weights.summed_bias(),

@@ -7,7 +7,9 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::driver::{self, LayerSpec, RecurrentOutput, StepOutput, cell_input_size, check_common};
-use crate::{Execution, NamedParam, Nonlinearity, RnnCell, SequenceLengths, StateDict};
+use crate::{
+    Execution, NamedParam, Nonlinearity, RnnCell, RnnCellConfig, SequenceLengths, StateDict,
+};
 
 /// Configuration of an [`Rnn`] (PyTorch's `nn.RNN` arguments, always `batch_first`).
 #[derive(Config, Debug)]
@@ -82,15 +84,15 @@ impl RnnConfig {
         let spec = rnn.spec();
         rnn.cells = (0..self.num_layers * spec.directions())
             .map(|k| {
-                RnnCell::new(
-                    cell_input_size(&spec, k),
-                    self.hidden_size,
-                    self.bias,
-                    self.nonlinearity,
-                    device,
-                )
+                RnnCellConfig {
+                    input_size: cell_input_size(&spec, k),
+                    hidden_size: self.hidden_size,
+                    nonlinearity: self.nonlinearity,
+                    bias: self.bias,
+                }
+                .init(device)
             })
-            .collect();
+            .collect::<crate::Result<_>>()?;
         Ok(rnn)
     }
 }
@@ -105,7 +107,6 @@ impl Rnn {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
-            has_cell_state: false,
         }
     }
 
@@ -118,7 +119,9 @@ impl Rnn {
     ///
     /// # Shapes
     /// - `input`: `[batch, time, input_size]`
-    /// - `lengths`: `[batch]` valid steps per sequence (`None` = all `time`)
+    /// - `lengths`: `[batch]` real steps per sequence and the padding side (`None` = all `time`);
+    ///   each in `0..=time` (else [`crate::Error::Lengths`]); left padding gives the same
+    ///   outputs at the real positions as right padding
     /// - `h0`: `[num_layers * directions, batch, hidden_size]` (`None` = zeros)
     /// - output: `[batch, time, directions * hidden_size]`, exactly 0 past each length
     /// - state `h_n`: as `h0`, at each sequence's own last valid step

@@ -6,10 +6,10 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::cell::{Cell, CellState, split_gates};
-use crate::gate_weights::GateWeights;
+use crate::gate_weights::{GateWeights, GateWeightsConfig, require_positive};
 
 /// The nonlinearity of an Elman RNN (PyTorch's `nonlinearity` argument).
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[derive(Config, Debug, Copy, PartialEq, Eq, Hash)]
 pub enum Nonlinearity {
     /// `tanh` (PyTorch's default).
     Tanh,
@@ -46,20 +46,40 @@ pub struct RnnCell {
     pub nonlinearity: Nonlinearity,
 }
 
-impl RnnCell {
+/// The shape of an [`RnnCell`]. Named fields, so that no two sizes can be swapped:
+/// `RnnCellConfig { input_size: 8, hidden_size: 16, nonlinearity: Nonlinearity::Tanh, bias: true }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RnnCellConfig {
+    /// Input features `In`.
+    pub input_size: usize,
+    /// Hidden size `H`.
+    pub hidden_size: usize,
+    /// tanh or ReLU.
+    pub nonlinearity: Nonlinearity,
+    /// Whether there are `bias_ih` and `bias_hh`.
+    pub bias: bool,
+}
+
+impl RnnCellConfig {
     /// A cell with PyTorch's default initialisation `U(-1/sqrt(H), 1/sqrt(H))`.
-    pub fn new(
-        input_size: usize,
-        hidden_size: usize,
-        bias: bool,
-        nonlinearity: Nonlinearity,
-        device: &Device,
-    ) -> Self {
-        Self {
-            weights: GateWeights::init(1, hidden_size, input_size, hidden_size, bias, device),
-            hidden_size,
-            nonlinearity,
+    ///
+    /// Fails with [`crate::Error::InvalidConfig`] naming the field when a size is 0.
+    pub fn init(&self, device: &Device) -> crate::Result<RnnCell> {
+        require_positive("RnnCellConfig", "input_size", self.input_size)?;
+        require_positive("RnnCellConfig", "hidden_size", self.hidden_size)?;
+        let weights = GateWeightsConfig {
+            gates: RnnCell::GATES,
+            input_size: self.input_size,
+            hidden_size: self.hidden_size,
+            hidden_out: self.hidden_size,
+            bias: self.bias,
         }
+        .init(device)?;
+        Ok(RnnCell {
+            weights,
+            hidden_size: self.hidden_size,
+            nonlinearity: self.nonlinearity,
+        })
     }
 }
 
@@ -82,11 +102,15 @@ impl Cell for RnnCell {
     }
 
     fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
-        self.weights.project(input, 1, self.weights.summed_bias())
+        self.weights
+            .project(input, Self::GATES, self.weights.summed_bias())
     }
 
     fn prepare(&self) -> Tensor<2> {
-        let [w_hh_t] = split_gates(GateWeights::transposed_gates(&self.weights.weight_hh, 1));
+        let [w_hh_t] = split_gates(GateWeights::transposed_gates(
+            &self.weights.weight_hh,
+            Self::GATES,
+        ));
         w_hh_t
     }
 
@@ -110,13 +134,11 @@ impl Cell for RnnCell {
         initial: &CellState,
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
-    ) -> Option<(Tensor<3>, CellState)> {
-        let kind = match self.nonlinearity {
-            Nonlinearity::Tanh => crate::fused::CellKind::RnnTanh,
-            Nonlinearity::Relu => crate::fused::CellKind::RnnRelu,
-        };
+    ) -> Result<(Tensor<3>, CellState), crate::FusedUnavailable> {
         let call = crate::fused::FusedCall {
-            kind,
+            kind: crate::fused::CellKind::of::<Self>(crate::fused::GateMath::Rnn(
+                self.nonlinearity,
+            )),
             weight_ih: self.weights.weight_ih.val(),
             weight_hh: self.weights.weight_hh.val(),
             input_bias: self.weights.summed_bias(),

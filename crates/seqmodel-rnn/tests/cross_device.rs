@@ -42,7 +42,7 @@ fn forward_agrees_across_devices() {
             let layer = AnyLayer::from_state_dict(spec, &dict, device);
             let out = layer.forward(
                 tensor3(x.clone(), [batch, time, spec.input], device),
-                Some(&lengths(&lens, device)),
+                Some(&lengths(&lens)),
                 Some(tensor3(h0.clone(), [n, batch, spec.hidden_out()], device)),
                 spec.has_cell()
                     .then(|| tensor3(c0.clone(), [n, batch, spec.hidden], device)),

@@ -3,13 +3,20 @@
 //! gradient (input, initial states, every parameter) agree. Covers every cell kind, both
 //! directions, stacked layers, lengths including 0 and full, hidden sizes that are not a
 //! multiple of any vector width, and layers without bias.
+//!
+//! The fused side runs [`Execution::Fused`], which errors instead of falling back: a passing
+//! comparison proves that the kernel ran. A projected LSTM (no fused kernel) is refused under
+//! `Fused` and falls back under [`Execution::Auto`].
 
 mod common;
 
 use burn::tensor::{Device, Tensor};
 use common::{AnyLayer, Kind, Spec, lengths, tensor3, values};
 use proptest::prelude::*;
-use seqmodel_rnn::{Execution, GruConfig, LstmConfig, NamedParam, RnnConfig, uses_fused_kernel};
+use seqmodel_rnn::{
+    Error, Execution, FusedUnavailable, GruConfig, LstmConfig, NamedParam, RnnConfig,
+    uses_fused_kernel,
+};
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -133,7 +140,7 @@ fn run(case: &Case, layer: &AnyLayer, device: &Device) -> Vec<(String, Vec<f32>)
     };
     let h0 = case.initial_state.then(|| state(1, s.hidden_out()));
     let c0 = (case.initial_state && s.has_cell()).then(|| state(2, s.hidden));
-    let lengths = lengths(&case.lengths, device);
+    let lengths = lengths(&case.lengths);
     let out = layer.forward(input.clone(), Some(&lengths), h0.clone(), c0.clone());
 
     let weights = |salt: u64, dims: [usize; 3]| {
@@ -191,7 +198,7 @@ proptest! {
         prop_assert!(uses_fused_kernel(Execution::Auto, &device));
         let fused = layer(&case, &device);
         let reference = with_execution(&fused, Execution::Reference);
-        let fused = with_execution(&fused, Execution::Auto);
+        let fused = with_execution(&fused, Execution::Fused);
         let a = run(&case, &fused, &device);
         let b = run(&case, &reference, &device);
         prop_assert_eq!(a.len(), b.len());
@@ -231,10 +238,10 @@ fn inference_forward_matches_the_reference_path() {
             spec: Spec { kind, ..case.spec },
             ..case.clone()
         };
-        let fused = layer(&case, &device);
+        let fused = with_execution(&layer(&case, &device), Execution::Fused);
         let reference = with_execution(&fused, Execution::Reference);
         let input = tensor3(values(3, 4 * 9 * 5, 1.0), [4, 9, 5], &device);
-        let lengths = lengths(&case.lengths, &device);
+        let lengths = lengths(&case.lengths);
         let a = fused.forward(input.clone(), Some(&lengths), None, None);
         let b = reference.forward(input, Some(&lengths), None, None);
         let diff = common::max_abs_diff(&common::to_vec(a.output), &common::to_vec(b.output));
@@ -252,6 +259,7 @@ fn inference_after_new_weights_uses_the_new_weights() {
     let device = Device::flex();
     let lstm = LstmConfig::new(6, 19)
         .with_bidirectional(true)
+        .with_execution(Execution::Fused)
         .init(&device)
         .expect("valid");
     let input = tensor3(values(8, 3 * 7 * 6, 1.0), [3, 7, 6], &device);
@@ -305,19 +313,92 @@ fn inference_after_new_weights_uses_the_new_weights() {
     );
 }
 
-/// `Execution::Reference` and a projected LSTM never take the fused kernel; other backends
-/// (ndarray) have none.
+/// `Execution::Reference` never takes the fused kernel; other backends (ndarray) have none, and
+/// `Execution::Fused` there is an error naming the backend.
 #[test]
 fn fused_kernel_selection() {
     let flex = Device::flex();
     assert!(uses_fused_kernel(Execution::Auto, &flex));
-    assert!(uses_fused_kernel(Execution::Auto, &flex.clone().autodiff()));
+    assert!(uses_fused_kernel(
+        Execution::Fused,
+        &flex.clone().autodiff()
+    ));
     assert!(!uses_fused_kernel(Execution::Reference, &flex));
     #[allow(deprecated)]
     let ndarray = Device::ndarray();
     assert!(!uses_fused_kernel(Execution::Auto, &ndarray));
     let lstm = LstmConfig::new(3, 4).init(&flex).expect("valid");
     assert_eq!(lstm.execution, Execution::Auto);
+
+    let gru = GruConfig::new(3, 4)
+        .with_execution(Execution::Fused)
+        .init(&ndarray)
+        .expect("valid");
+    let input = Tensor::<3>::zeros([2, 3, 3], &ndarray);
+    let err = gru
+        .forward(input, None, None)
+        .expect_err("no kernel on ndarray");
+    assert!(
+        matches!(
+            err,
+            Error::FusedUnavailable {
+                layer: "Gru",
+                reason: FusedUnavailable::Backend { .. }
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// A projected LSTM (`proj_size > 0`) has no fused kernel: under `Execution::Fused` it is an
+/// error naming the projection; under `Execution::Auto` it falls back to the reference path and
+/// gives exactly the reference values, with and without autodiff.
+#[test]
+fn projected_lstm_is_refused_by_fused_and_falls_back_under_auto() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let auto = LstmConfig::new(4, 9)
+            .with_proj_size(5)
+            .with_num_layers(2)
+            .with_bidirectional(true)
+            .init(&device)
+            .expect("valid");
+        let input = tensor3(values(21, 3 * 6 * 4, 1.0), [3, 6, 4], &device);
+        let lens = lengths(&[6, 2, 4]);
+
+        let fused = seqmodel_rnn::Lstm {
+            execution: Execution::Fused,
+            ..auto.clone()
+        };
+        let err = fused
+            .forward(input.clone(), Some(&lens), None)
+            .expect_err("no fused kernel for a projection");
+        assert!(
+            matches!(
+                err,
+                Error::FusedUnavailable {
+                    layer: "Lstm",
+                    reason: FusedUnavailable::Projection { proj_size: 5 }
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("proj_size = 5"), "{err}");
+
+        let reference = seqmodel_rnn::Lstm {
+            execution: Execution::Reference,
+            ..auto.clone()
+        };
+        let a = auto
+            .forward(input.clone(), Some(&lens), None)
+            .expect("falls back");
+        let b = reference
+            .forward(input, Some(&lens), None)
+            .expect("reference");
+        assert_eq!(a.output.dims(), [3, 6, 10]);
+        assert_eq!(common::to_vec(a.output), common::to_vec(b.output));
+        assert_eq!(common::to_vec(a.state.h), common::to_vec(b.state.h));
+        assert_eq!(common::to_vec(a.state.c), common::to_vec(b.state.c));
+    }
 }
 
 /// When the input needs no gradient (a leaf, as the raw features of a first layer usually are)
@@ -341,11 +422,11 @@ fn parameter_gradients_without_an_input_gradient() {
             initial_state: false,
             seed: 11,
         };
-        let fused = layer(&case, &device);
+        let fused = with_execution(&layer(&case, &device), Execution::Fused);
         let reference = with_execution(&fused, Execution::Reference);
         let grads_of = |layer: &AnyLayer| {
             let input = tensor3(values(5, 3 * 5 * 6, 1.0), [3, 5, 6], &device);
-            let lengths = lengths(&case.lengths, &device);
+            let lengths = lengths(&case.lengths);
             let out = layer.forward(input.clone(), Some(&lengths), None, None);
             let weights = tensor3(values(6, 3 * 5 * 42, 1.0), [3, 5, 42], &device);
             let grads = (out.output * weights).sum().backward();

@@ -89,7 +89,7 @@ fn run(layer: &AnyLayer, case: &Case, seed: u64, device: &Device) -> Results {
     };
     let out = layer.forward(
         tensor3(x, [batch, time, spec.input], device),
-        Some(&lengths(&case.lens, device)),
+        Some(&lengths(&case.lens)),
         h0,
         c0,
     );

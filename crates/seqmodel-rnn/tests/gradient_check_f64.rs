@@ -56,7 +56,7 @@ impl Problem {
     fn loss(&self, device: &Device) -> f64 {
         let layer = AnyLayer::from_state_dict(self.spec, &self.params, device);
         let t = |d: &TensorData| Tensor::<3>::from_data(d.clone(), device);
-        let lens: SequenceLengths = lengths(&self.lengths, device);
+        let lens: SequenceLengths = lengths(&self.lengths);
         let out = layer.forward(
             t(&self.input),
             Some(&lens),
@@ -140,7 +140,7 @@ fn check(kind: Kind, shape: Shape) -> Result<(), TestCaseError> {
     let c0 = problem.c0.as_ref().map(leaf);
     let out = layer.forward(
         x.clone(),
-        Some(&lengths(&problem.lengths, &ad)),
+        Some(&lengths(&problem.lengths)),
         Some(h0.clone()),
         c0.clone(),
     );

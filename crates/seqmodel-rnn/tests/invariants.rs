@@ -106,7 +106,7 @@ proptest! {
                 }
             }
         }
-        let lens = lengths(&case.lengths, &device);
+        let lens = lengths(&case.lengths);
         let (h0, c0) = initial_states(&case, &device);
         let a = layer.forward(tensor3(clean, [b, t, i], &device), Some(&lens), Some(h0.clone()), c0.clone());
         let z = layer.forward(tensor3(dirty, [b, t, i], &device), Some(&lens), Some(h0), c0);
@@ -151,7 +151,7 @@ proptest! {
                 reversed[to..to + i].copy_from_slice(&x[from..from + i]);
             }
         }
-        let lens = lengths(&case.lengths, &device);
+        let lens = lengths(&case.lengths);
         let both = bi.forward(tensor3(x, [b, t, i], &device), Some(&lens), None, None);
         let one = uni.forward(tensor3(reversed, [b, t, i], &device), Some(&lens), None, None);
         let both_out = to_vec(both.output);
@@ -203,8 +203,8 @@ proptest! {
         let ph0 = tensor3(permute_rows(&h0v, n, s.hidden_out()), [n, b, s.hidden_out()], &device);
         let pc0 = c0.clone().map(|c| tensor3(permute_rows(&to_vec(c), n, s.hidden), [n, b, s.hidden], &device));
 
-        let plain = layer.forward(tensor3(x, [b, t, i], &device), Some(&lengths(&case.lengths, &device)), Some(h0), c0);
-        let permuted = layer.forward(tensor3(px, [b, t, i], &device), Some(&lengths(&plen, &device)), Some(ph0), pc0);
+        let plain = layer.forward(tensor3(x, [b, t, i], &device), Some(&lengths(&case.lengths)), Some(h0), c0);
+        let permuted = layer.forward(tensor3(px, [b, t, i], &device), Some(&lengths(&plen)), Some(ph0), pc0);
         let width = s.directions() * s.hidden_out();
         prop_assert!(
             max_abs_diff(&permute_rows(&to_vec(plain.output), 1, t * width), &to_vec(permuted.output)) <= TOLERANCE,

@@ -2,8 +2,10 @@
 //! and `nn.GRU`, on the fixtures in `tests/fixtures/rnn/` (made by `gen_fixtures.py` there; see
 //! its README) and on every fixture in the folder named by `SEQMODEL_RNN_FIXTURES`, if set.
 //!
-//! Every fixture runs twice: on the fused kernel (flex's default, forward and handwritten
-//! backward) and on the reference path ([`Execution::Reference`]).
+//! Every fixture runs twice: on the fused kernel with [`Execution::Fused`] (forward and
+//! handwritten backward; `Fused` errors instead of falling back, so a pass proves the kernel
+//! ran) and on the reference path ([`Execution::Reference`]). A projected LSTM has no fused
+//! kernel: it must be refused under `Fused`, and runs under [`Execution::Auto`] (the fallback).
 //!
 //! Each module is built from the file's metadata only, so new fixture files need no code change.
 //! Tolerances (float32 against a float64 reference): 1e-5 absolute on forward values, 1e-4 on
@@ -11,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use seqmodel_rnn::{
     Execution, GruConfig, LstmConfig, LstmState, NamedParam, Nonlinearity, RnnConfig,
     SequenceLengths, StateDict,
@@ -163,7 +165,12 @@ fn check_fixture(path: &Path, execution: Execution) -> usize {
     let c0 = dict
         .get("c0")
         .map(|c| Tensor::<3>::from_data(c.clone(), &device).require_grad());
-    let lengths = SequenceLengths::new(Tensor::<1, Int>::from_data(get(&dict, "lengths"), &device));
+    let lengths = SequenceLengths::right(
+        get(&dict, "lengths")
+            .iter::<i64>()
+            .map(|l| usize::try_from(l).expect("fixture lengths are >= 0"))
+            .collect(),
+    );
 
     let (output, h_n, c_n, params) = match &layer {
         Layer::Lstm(lstm) => {
@@ -264,18 +271,53 @@ fn matches_pytorch_on_every_fixture() {
         Execution::Auto,
         &Device::flex().autodiff()
     ));
-    for execution in [Execution::Auto, Execution::Reference] {
-        for path in &files {
+    let mut fused_runs = 0;
+    for path in &files {
+        let dict = StateDict::read(path).expect("fixture reads");
+        let projected = meta(&dict, "mode") == "LSTM" && meta_usize(&dict, "proj_size") > 0;
+        let fast = if projected {
+            assert_fused_refuses_projection(&dict);
+            Execution::Auto
+        } else {
+            fused_runs += 1;
+            Execution::Fused
+        };
+        for execution in [fast, Execution::Reference] {
             let n = check_fixture(path, execution);
             println!("{} ({execution:?}): {n} tensors match", path.display());
             tensors += n;
         }
     }
+    println!("{fused_runs} fixtures ran the fused kernel (Execution::Fused)");
+    assert!(fused_runs > 0, "no fixture ran the fused kernel");
     println!("checked {} fixtures ({tensors} tensors)", files.len());
     assert!(
         !files.is_empty(),
         "no *.safetensors fixtures found in {:?}",
         fixture_dirs()
+    );
+}
+
+/// A projected LSTM fixture under [`Execution::Fused`]: the typed refusal, not a fallback.
+fn assert_fused_refuses_projection(dict: &StateDict) {
+    let device = Device::flex();
+    let Layer::Lstm(lstm) = build(dict, &device, Execution::Fused) else {
+        panic!("{}: a projected LSTM", dict.source_name())
+    };
+    let input = Tensor::<3>::from_data(get(dict, "input"), &device);
+    let err = lstm
+        .forward(input, None, None)
+        .expect_err("Execution::Fused must refuse a projected LSTM");
+    assert!(
+        matches!(
+            err,
+            seqmodel_rnn::Error::FusedUnavailable {
+                reason: seqmodel_rnn::FusedUnavailable::Projection { .. },
+                ..
+            }
+        ),
+        "{}: {err}",
+        dict.source_name()
     );
 }
 

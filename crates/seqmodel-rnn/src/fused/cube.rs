@@ -2,7 +2,7 @@
 //! (wgpu's Vulkan, Metal and DX12, CUDA, ROCm, CubeCL's CPU runtime). Inference only: no
 //! backward pass (training on these devices takes the reference path).
 //!
-//! Layouts and math are those of the CPU kernel (`fused/cpu.rs`):
+//! Layouts and math are those of the CPU kernel (`fused/cpu/`):
 //! `xp: [B, T, G*H]`, `w_hh: [G*H, H]`, `b_hn: [H]`, `h0, c0: [B, H]`, `lengths: [B]`, and the
 //! packed output `[B, T + S, H]` (`h_t` for every step, exactly 0 past a sequence's length, then
 //! `h_n`, then `c_n` for an LSTM).
@@ -35,7 +35,8 @@ use burn::backend::{Backend, Cube, DType, Dispatch, Shape, TensorMetadata, backe
 use burn::tensor::Tensor as BurnTensor;
 use cubecl::prelude::*;
 
-use super::CellKind;
+use super::kind::{CellKind, GateMath};
+use crate::rnn_cell::Nonlinearity;
 
 /// Most units in one cube: enough to cover typical hidden sizes in one pass per step, small
 /// enough for every runtime.
@@ -330,7 +331,7 @@ impl FusedRecurrenceCube for Cube {
         if kind.has_cell() {
             assert_eq!(c0.shape().dims::<2>(), [batch, hidden], "c0: [B, H]");
         }
-        if kind == CellKind::Gru {
+        if kind.is_gru() {
             assert_eq!(b_hn.shape().dims::<1>(), [hidden], "b_hn: [H]");
         }
 
@@ -391,9 +392,9 @@ impl FusedRecurrenceCube for Cube {
                 BufferArg::from_raw_parts(out_handle.clone(), out_len),
                 u32::from(reverse),
                 rows,
-                kind == CellKind::Lstm,
-                kind == CellKind::Gru,
-                kind == CellKind::RnnRelu,
+                kind.math() == GateMath::Lstm,
+                kind.is_gru(),
+                kind.math() == GateMath::Rnn(Nonlinearity::Relu),
             );
         }
         CubeTensor::new_contiguous(client, device, out_shape, out_handle, DType::F32)

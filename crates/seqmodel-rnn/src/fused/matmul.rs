@@ -6,8 +6,13 @@
 //! `ldc`). `m` is a handful of batch rows, so the tile is `MR` rows by `NV` vectors: the `k` loop
 //! keeps `MR * NV` accumulators in registers, loads `NV` vectors of `P` and broadcasts `MR`
 //! values of `a` per step.
+//!
+//! [`parallel_product`] and [`parallel_product_strided`] run the same product on many rows
+//! (the input projections, the weight gradients), rows split across threads.
 
-use super::simd::{Isa, Portable, Simd};
+use rayon::prelude::*;
+
+use super::simd::{Isa, Portable, Simd, with_isa};
 
 /// A `[k, n]` matrix in column blocks of `width` columns: block `j` holds columns
 /// `j * width .. (j + 1) * width` of every row, row after row, zero past column `n`.
@@ -24,7 +29,7 @@ impl PackedMatrix {
     /// columns (past `n`, in the last block) are zero; the caller writes every other entry.
     fn zero_padded(k: usize, n: usize, width: usize) -> Self {
         let blocks = n.div_ceil(width);
-        let mut data = super::cpu::scratch::take(blocks * k * width);
+        let mut data = super::scratch::take(blocks * k * width);
         if !n.is_multiple_of(width) {
             data[(blocks - 1) * k * width..].fill(0.0);
         }
@@ -105,7 +110,7 @@ const KC: usize = 128;
 
 impl Drop for PackedMatrix {
     fn drop(&mut self) {
-        super::cpu::scratch::give(std::mem::take(&mut self.data));
+        super::scratch::give(std::mem::take(&mut self.data));
     }
 }
 
@@ -138,6 +143,8 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     ldc: usize,
     accumulate: bool,
 ) {
+    debug_assert!(!ap.is_null() && !block.is_null() && !c.is_null());
+    debug_assert!(MR <= 1 || ldc >= NV * S::LANES, "tile rows overlap");
     unsafe {
         let mut acc = [[S::splat(0.0); NV]; MR];
         if accumulate {
@@ -177,6 +184,8 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
 /// `a` valid for every `(r, kk)` with `r < rows`, `kk < k`; `ap` for `k * rows` values.
 #[inline(always)]
 unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usize, ap: *mut f32) {
+    debug_assert!(!a.is_null() && !ap.is_null());
+    debug_assert!(rows <= 16, "one tile of rows");
     unsafe {
         if cs == 1 {
             // Row-major: write `ap` in order, reading the rows side by side (in row-outer
@@ -213,6 +222,7 @@ unsafe fn pack_transposed<const MR: usize>(
     cs: usize,
     ap: *mut f32,
 ) {
+    debug_assert!(!a.is_null() && !ap.is_null());
     let full = m / MR * MR;
     let rest = m - full;
     unsafe {
@@ -389,45 +399,85 @@ pub(crate) unsafe fn product_isa(
 ) {
     assert!(c.len() >= m * ldc && ldc >= p.padded_n() && m > 0);
     let c = c.as_mut_ptr();
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if Isa::Avx512.is_supported() => {
-            #[target_feature(enable = "avx512f")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn go(
-                m: usize,
-                a: *const f32,
-                lda: (usize, usize),
-                p: &PackedMatrix,
-                c: *mut f32,
-                ldc: usize,
-                s: &mut Vec<f32>,
-            ) {
-                unsafe { <super::simd::Avx512 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
-            }
-            // SAFETY: AVX-512F checked; bounds from the caller and asserted above.
-            unsafe { go(m, a, lda, p, c, ldc, scratch) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 if Isa::Avx2.is_supported() => {
-            #[target_feature(enable = "avx2,fma")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn go(
-                m: usize,
-                a: *const f32,
-                lda: (usize, usize),
-                p: &PackedMatrix,
-                c: *mut f32,
-                ldc: usize,
-                s: &mut Vec<f32>,
-            ) {
-                unsafe { <super::simd::Avx2 as TiledProduct>::product(m, a, lda, p, c, ldc, s) }
-            }
-            // SAFETY: AVX2 and FMA checked; bounds from the caller and asserted above.
-            unsafe { go(m, a, lda, p, c, ldc, scratch) }
-        }
-        // SAFETY: portable code; bounds from the caller and asserted above.
-        _ => unsafe { <Portable as TiledProduct>::product(m, a, lda, p, c, ldc, scratch) },
+    with_isa!(isa, fn(
+        m: usize,
+        a: *const f32,
+        lda: (usize, usize),
+        p: &PackedMatrix,
+        c: *mut f32,
+        ldc: usize,
+        scratch: &mut Vec<f32>,
+    ) {
+        // SAFETY: `S` runs under its own instruction set here; bounds from the caller of
+        // `product_isa` and asserted there.
+        unsafe { <S as TiledProduct>::product(m, a, lda, p, c, ldc, scratch) }
+    })
+}
+
+/// `c[r, ..ldc] = a[r, ..k] x P` for every row of a row-major `a: [rows, k]`, rows split
+/// across threads.
+pub(crate) fn parallel_product(
+    isa: Isa,
+    a: &[f32],
+    k: usize,
+    p: &PackedMatrix,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    if k == 0 {
+        return;
+    }
+    let rows = a.len() / k;
+    parallel_product_strided(isa, a, rows, (k, 1), p, c, ldc);
+}
+
+/// `c[r, ..ldc] = a(r, ..) x P` for `r < m`, where `a(r, kk) = a[r * rs + kk * cs]` (so
+/// `(1, m)` reads a row-major `[k, m]` matrix as its transpose), rows split across threads.
+pub(crate) fn parallel_product_strided(
+    isa: Isa,
+    a: &[f32],
+    m: usize,
+    (rs, cs): (usize, usize),
+    p: &PackedMatrix,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let k = p.k();
+    if m == 0 || k == 0 {
+        return;
+    }
+    assert!(
+        (m - 1) * rs + (k - 1) * cs < a.len() && c.len() >= m * ldc && ldc >= p.padded_n(),
+        "parallel_product: operands too small"
+    );
+    /// Rows per task: enough to amortise a task, few enough to balance two busy cores.
+    const ROWS_PER_TASK: usize = 64;
+    let tasks: Vec<(usize, &mut [f32])> = c[..m * ldc]
+        .chunks_mut(ROWS_PER_TASK * ldc)
+        .enumerate()
+        .map(|(i, c)| (i * ROWS_PER_TASK, c))
+        .collect();
+    let run = |(r0, c): (usize, &mut [f32])| {
+        let rows = c.len() / ldc;
+        let mut scratch = Vec::new();
+        // SAFETY: rows r0..r0+rows of `a` are in bounds (asserted above for every row < m).
+        unsafe {
+            product_isa(
+                isa,
+                rows,
+                a.as_ptr().add(r0 * rs),
+                (rs, cs),
+                p,
+                c,
+                ldc,
+                &mut scratch,
+            )
+        };
+    };
+    if tasks.len() == 1 {
+        tasks.into_iter().for_each(run);
+    } else {
+        tasks.into_par_iter().for_each(run);
     }
 }
 
@@ -485,7 +535,8 @@ mod tests {
                     .flat_map(move |(w, pn)| w[kk * pn..(kk + 1) * pn].to_vec())
             })
             .collect();
-        for isa in Isa::supported() {
+        let isas = Isa::supported_for_test("concatenated_rows_pack_as_one_matrix");
+        for &isa in &isas {
             let sources: Vec<(&[f32], usize)> = parts
                 .iter()
                 .zip(parts_n)
@@ -495,7 +546,7 @@ mod tests {
             let reference = PackedMatrix::transposed(&transpose(&whole, k, n), n, k, isa);
             assert_eq!(concat, reference, "{isa:?}");
         }
-        println!("checked {} parts on {:?}", parts_n.len(), Isa::supported());
+        println!("checked {} parts on {:?}", parts_n.len(), isas);
     }
 
     /// `[rows, cols]` row-major to `[cols, rows]`.
@@ -522,7 +573,8 @@ mod tests {
             .map(|i| if i % 2 == 0 { a[i / 2] } else { f32::NAN })
             .collect();
         let mut checked = 0;
-        for isa in Isa::supported() {
+        let isas = Isa::supported_for_test("strided_operands_give_the_same_product");
+        for &isa in &isas {
             let p = PackedMatrix::transposed(&w, n, k, isa);
             let ldc = p.padded_n();
             for (name, data, strides) in
@@ -554,16 +606,14 @@ mod tests {
                 checked += 1;
             }
         }
-        println!(
-            "checked {checked} strided products on {:?}",
-            Isa::supported()
-        );
+        println!("checked {checked} strided products on {:?}", isas);
         assert!(checked >= 2);
     }
 
     #[test]
     fn every_isa_matches_a_naive_product_on_awkward_shapes() {
-        for isa in Isa::supported() {
+        let isas = Isa::supported_for_test("every_isa_matches_a_naive_product_on_awkward_shapes");
+        for &isa in &isas {
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (3, 5, 7),

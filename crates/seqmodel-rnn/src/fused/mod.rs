@@ -14,7 +14,9 @@
 //! Every other backend, an LSTM with `proj_size`, a non-`f32` tensor, or
 //! [`Execution::Reference`] runs the reference path: [`crate::Cell::run`], the generic time
 //! loop over Burn tensor ops. Both paths give the same values (tested against each other and
-//! against PyTorch).
+//! against PyTorch). [`Execution::Fused`] refuses the reference path: where no kernel applies
+//! the layer returns [`crate::Error::FusedUnavailable`] with a [`FusedUnavailable`] reason, so a
+//! test (or a benchmark) can prove that the kernel ran.
 
 #[cfg(feature = "flex")]
 mod concat;
@@ -24,11 +26,14 @@ pub(crate) mod cpu;
 mod cube;
 #[cfg(feature = "flex")]
 mod flex;
-mod kind;
+pub(crate) mod kind;
 #[cfg(feature = "flex")]
 pub(crate) mod matmul;
 #[cfg(feature = "flex")]
+mod scratch;
+#[cfg(feature = "flex")]
 pub mod simd;
+mod unavailable;
 #[cfg(feature = "flex")]
 mod weight_cache;
 
@@ -60,11 +65,16 @@ pub enum Execution {
     /// The fused kernel where one exists for the device and the layer (flex; wgpu for
     /// inference), else the reference path. The default.
     Auto,
+    /// Always the fused kernel: where none applies (another backend, a projected LSTM, a
+    /// non-`f32` input, ...) `forward` returns [`crate::Error::FusedUnavailable`] naming the
+    /// reason instead of falling back. For tests and benchmarks that must know which path ran.
+    Fused,
     /// Always the reference path: the generic time loop over Burn tensor ops.
     Reference,
 }
 
-pub use kind::CellKind;
+pub(crate) use kind::{CellKind, GateMath};
+pub use unavailable::FusedUnavailable;
 
 /// Where a fused kernel exists for a device.
 #[cfg_attr(not(any(feature = "flex", feature = "wgpu")), allow(dead_code))]
@@ -78,39 +88,36 @@ enum FusedBackend {
     Cube,
 }
 
-/// The fused backend for `device`, if any.
-#[cfg(any(feature = "flex", feature = "wgpu"))]
-fn fused_backend(device: &burn::tensor::Device) -> Option<FusedBackend> {
-    use burn::backend::DispatchDevice;
-    let autodiff = device.is_autodiff();
-    #[allow(unreachable_patterns)]
-    match device.clone().inner().as_dispatch() {
-        #[cfg(feature = "flex")]
-        DispatchDevice::Flex(_) => Some(FusedBackend::Flex),
-        #[cfg(feature = "wgpu")]
-        DispatchDevice::Cube(_) if !autodiff => Some(FusedBackend::Cube),
-        _ => {
-            let _ = autodiff;
-            None
+/// The fused backend for `device`, or why there is none.
+fn fused_backend(device: &burn::tensor::Device) -> Result<FusedBackend, FusedUnavailable> {
+    #[cfg(any(feature = "flex", feature = "wgpu"))]
+    {
+        use burn::backend::DispatchDevice;
+        let autodiff = device.is_autodiff();
+        #[allow(unreachable_patterns)]
+        match device.clone().inner().as_dispatch() {
+            #[cfg(feature = "flex")]
+            DispatchDevice::Flex(_) => Ok(FusedBackend::Flex),
+            #[cfg(feature = "wgpu")]
+            DispatchDevice::Cube(_) if !autodiff => Ok(FusedBackend::Cube),
+            #[cfg(feature = "wgpu")]
+            DispatchDevice::Cube(_) => Err(FusedUnavailable::CubeTraining),
+            _ => Err(FusedUnavailable::Backend {
+                device: format!("{device:?}"),
+            }),
         }
+    }
+    #[cfg(not(any(feature = "flex", feature = "wgpu")))]
+    {
+        let _ = device;
+        Err(FusedUnavailable::NotCompiled)
     }
 }
 
 /// Whether a layer with `execution` on `device` runs the fused kernel (for an LSTM without
 /// projection, or any GRU or RNN, on `f32` inputs); training on a device counts.
 pub fn uses_fused_kernel(execution: Execution, device: &burn::tensor::Device) -> bool {
-    if execution == Execution::Reference {
-        return false;
-    }
-    #[cfg(any(feature = "flex", feature = "wgpu"))]
-    {
-        fused_backend(device).is_some()
-    }
-    #[cfg(not(any(feature = "flex", feature = "wgpu")))]
-    {
-        let _ = device;
-        false
-    }
+    execution != Execution::Reference && fused_backend(device).is_ok()
 }
 
 /// The output of a bidirectional layer whose directions ran the fused op: `[B, T, 2H]` from
@@ -118,7 +125,7 @@ pub fn uses_fused_kernel(execution: Execution, device: &burn::tensor::Device) ->
 /// ([`concat`]); elsewhere this is `Tensor::cat`.
 pub(crate) fn concat_directions(forward: Tensor<3>, reverse: Tensor<3>) -> Tensor<3> {
     #[cfg(feature = "flex")]
-    if fused_backend(&forward.device()) == Some(FusedBackend::Flex)
+    if fused_backend(&forward.device()) == Ok(FusedBackend::Flex)
         && forward.dtype() == DType::F32
         && reverse.dtype() == DType::F32
     {
@@ -143,36 +150,45 @@ pub(crate) struct FusedCall<'a> {
     pub lengths: Option<&'a [usize]>,
 }
 
-/// Run `call` on `input: [batch, time, In]` from `initial` with the fused op, or `None` when
-/// no fused kernel applies (then the caller runs the reference path).
+/// Run `call` on `input: [batch, time, In]` from `initial` with the fused op, or say why no
+/// fused kernel applies (then the caller runs the reference path, or reports the reason).
 pub(crate) fn run(
     call: FusedCall<'_>,
     input: &Tensor<3>,
     initial: &CellState,
     direction: Direction,
-) -> Option<(Tensor<3>, CellState)> {
+) -> Result<(Tensor<3>, CellState), FusedUnavailable> {
+    let backend = fused_backend(&input.device())?;
     #[cfg(any(feature = "flex", feature = "wgpu"))]
     {
-        run_fused_op(call, input, initial, direction)
+        run_fused_op(backend, call, input, initial, direction)
     }
     #[cfg(not(any(feature = "flex", feature = "wgpu")))]
     {
-        let _ = (call, input, initial, direction);
-        None
+        let _ = (backend, call, initial, direction);
+        Err(FusedUnavailable::NotCompiled)
     }
 }
 
 #[cfg(any(feature = "flex", feature = "wgpu"))]
 fn run_fused_op(
+    backend: FusedBackend,
     call: FusedCall<'_>,
     input: &Tensor<3>,
     initial: &CellState,
     direction: Direction,
-) -> Option<(Tensor<3>, CellState)> {
+) -> Result<(Tensor<3>, CellState), FusedUnavailable> {
     let device = input.device();
-    let backend = fused_backend(&device)?;
-    if input.dtype() != DType::F32 || call.weight_hh.dtype() != DType::F32 {
-        return None;
+    for dtype in [
+        input.dtype(),
+        call.weight_hh.dtype(),
+        initial.hidden.dtype(),
+    ] {
+        if dtype != DType::F32 {
+            return Err(FusedUnavailable::DType {
+                dtype: format!("{dtype:?}"),
+            });
+        }
     }
     let [batch, time, features] = input.dims();
     let [gh, hidden] = call.weight_hh.dims();
@@ -180,10 +196,20 @@ fn run_fused_op(
         || call.weight_ih.dims() != [gh, features]
         || initial.hidden.dims() != [batch, hidden]
     {
-        return None;
+        return Err(FusedUnavailable::Shape {
+            found: format!(
+                "input {:?}, weight_ih {:?}, weight_hh {:?}, h0 {:?} for {} gates",
+                input.dims(),
+                call.weight_ih.dims(),
+                call.weight_hh.dims(),
+                initial.hidden.dims(),
+                call.kind.gates()
+            ),
+        });
     }
+    // The driver validated them (`0..=time`, one per row): nothing to clamp.
     let lengths: Vec<usize> = match call.lengths {
-        Some(lengths) => lengths.iter().map(|&l| l.min(time)).collect(),
+        Some(lengths) => lengths.to_vec(),
         None => vec![time; batch],
     };
     let h0 = initial.hidden.clone();
@@ -254,7 +280,7 @@ fn run_fused_op(
             )
         }
     };
-    Some((
+    Ok((
         output,
         CellState {
             hidden: hidden_n,

@@ -83,7 +83,85 @@ impl Isa {
             .filter(|isa| isa.is_supported())
             .collect()
     }
+
+    /// [`Isa::supported`] for test `test`, printing the sets it skips because this CPU lacks
+    /// them (so a run on an AVX2-only machine says that AVX-512 was not tested).
+    #[cfg(test)]
+    pub(crate) fn supported_for_test(test: &str) -> Vec<Isa> {
+        for isa in Isa::ALL.into_iter().filter(|isa| !isa.is_supported()) {
+            println!(
+                "{test}: skipped on {} (this CPU does not support it)",
+                isa.as_str()
+            );
+        }
+        Isa::supported()
+    }
 }
+
+/// Run `body` under `isa`'s instruction set: the one place where the `#[target_feature]` entry
+/// points are written. The body becomes a function `go(args)` compiled for the set, with `S`
+/// naming that set's [`Simd`] implementation, so the `#[inline(always)]` kernels it calls are
+/// compiled for the set too. (A closure cannot carry `#[target_feature]`, and a generic
+/// entry point would be compiled without it: see `docs/performance.md`, attempt 1.)
+///
+/// ```text
+/// with_isa!(isa, fn(m: usize, job: &mut Job<'_>) {
+///     // SAFETY: ...
+///     unsafe { kernel::<S>(m, job) }
+/// })
+/// ```
+/// Every argument is passed by name, from variables of the same name at the call site. An
+/// `isa` this CPU lacks runs the portable body. The body must uphold its own safety
+/// preconditions (it is an `unsafe fn`'s body).
+macro_rules! with_isa {
+    ($isa:expr, fn($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            $crate::fused::simd::Isa::Avx512
+                if $crate::fused::simd::Isa::Avx512.is_supported() =>
+            {
+                /// # Safety
+                /// The CPU supports AVX-512F; the body's own preconditions hold.
+                #[target_feature(enable = "avx512f")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn go($($arg: $ty),*) {
+                    #[allow(dead_code)]
+                    type S = $crate::fused::simd::Avx512;
+                    $body
+                }
+                // SAFETY: AVX-512F is supported (checked above).
+                unsafe { go($($arg),*) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            $crate::fused::simd::Isa::Avx2 if $crate::fused::simd::Isa::Avx2.is_supported() => {
+                /// # Safety
+                /// The CPU supports AVX2 and FMA; the body's own preconditions hold.
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn go($($arg: $ty),*) {
+                    #[allow(dead_code)]
+                    type S = $crate::fused::simd::Avx2;
+                    $body
+                }
+                // SAFETY: AVX2 and FMA are supported (checked above).
+                unsafe { go($($arg),*) }
+            }
+            _ => {
+                /// # Safety
+                /// The body's own preconditions hold (portable code runs on every CPU).
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn go($($arg: $ty),*) {
+                    #[allow(dead_code)]
+                    type S = $crate::fused::simd::Portable;
+                    $body
+                }
+                // SAFETY: portable code runs on every CPU.
+                unsafe { go($($arg),*) }
+            }
+        }
+    };
+}
+pub(crate) use with_isa;
 
 /// Lane-wise `f32` arithmetic on `LANES`-wide vectors.
 ///
@@ -97,25 +175,76 @@ pub(crate) unsafe trait Simd: Copy {
     /// The vector type.
     type V: Copy;
 
+    /// All lanes `x`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn splat(x: f32) -> Self::V;
+    /// `LANES` values read from `p`.
+    ///
+    /// # Safety
+    /// `p` valid for `LANES` reads; only inside code compiled for `Self`'s set.
     unsafe fn load(p: *const f32) -> Self::V;
+    /// Write the `LANES` values of `v` to `p`.
+    ///
+    /// # Safety
+    /// `p` valid for `LANES` writes; only inside code compiled for `Self`'s set.
     unsafe fn store(p: *mut f32, v: Self::V);
+    /// `a + b`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// `a * b + c` (fused where the instruction set has FMA).
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a / b`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn div(a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise maximum.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn max(a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise minimum.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn min(a: Self::V, b: Self::V) -> Self::V;
     /// Round to the nearest integer (ties to even).
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn round(a: Self::V) -> Self::V;
     /// `2^n` for integral `n` in `[-126, 127]`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn pow2(n: Self::V) -> Self::V;
     /// `v` where `a > 0`, else 0 (the ReLU derivative applied to `v`).
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     unsafe fn where_positive(a: Self::V, v: Self::V) -> Self::V;
 
     /// `p * 2^n` for integral `n` in `[-126, 127]`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn scale_pow2(p: Self::V, n: Self::V) -> Self::V {
         unsafe { Self::mul(p, Self::pow2(n)) }
@@ -123,6 +252,9 @@ pub(crate) unsafe trait Simd: Copy {
 
     /// `1 / x` for `x >= 1` (all the gate math needs), within 2 ulp: a hardware estimate
     /// refined by one Newton step where the set has one (a division is several times slower).
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn recip(x: Self::V) -> Self::V {
         unsafe { Self::div(Self::splat(1.0), x) }
@@ -130,6 +262,9 @@ pub(crate) unsafe trait Simd: Copy {
 
     /// `e^x`, relative error below 2e-7 on the whole `f32` range (Cody-Waite reduction and
     /// Cephes' degree-5 polynomial); saturates to `2^-126`-ish and `2^127`-ish at the ends.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn exp(x: Self::V) -> Self::V {
         unsafe {
@@ -150,6 +285,9 @@ pub(crate) unsafe trait Simd: Copy {
     }
 
     /// `1 / (1 + e^-x)`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn sigmoid(x: Self::V) -> Self::V {
         unsafe {
@@ -159,6 +297,9 @@ pub(crate) unsafe trait Simd: Copy {
     }
 
     /// `tanh(x) = 1 - 2 / (e^{2x} + 1)` (absolute error below 2e-7).
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn tanh(x: Self::V) -> Self::V {
         unsafe {
@@ -170,6 +311,9 @@ pub(crate) unsafe trait Simd: Copy {
     }
 
     /// `max(x, 0)`.
+    ///
+    /// # Safety
+    /// Only inside code compiled for `Self`'s instruction set (see [`Simd`]).
     #[inline(always)]
     unsafe fn relu(x: Self::V) -> Self::V {
         unsafe { Self::max(x, Self::splat(0.0)) }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use seqmodel_rnn::{
     GruConfig, LstmConfig, LstmState, NamedParam, Nonlinearity, RnnConfig, SequenceLengths,
     StateDict,
@@ -191,11 +191,14 @@ pub fn tensor3(values: Vec<f32>, shape: [usize; 3], device: &Device) -> Tensor<3
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
-pub fn lengths(values: &[i64], device: &Device) -> SequenceLengths {
-    SequenceLengths::new(Tensor::<1, Int>::from_data(
-        TensorData::new(values.to_vec(), [values.len()]),
-        device,
-    ))
+/// Right-padded lengths from test values (each `>= 0`).
+pub fn lengths(values: &[i64]) -> SequenceLengths {
+    SequenceLengths::right(
+        values
+            .iter()
+            .map(|&l| usize::try_from(l).expect("test lengths are >= 0"))
+            .collect(),
+    )
 }
 
 pub fn to_vec(t: Tensor<3>) -> Vec<f32> {
