@@ -75,7 +75,9 @@ impl CaseId {
 /// An implementation a run can time.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub enum Impl {
-    /// seqmodel's default path (`Execution::Auto`: the fused kernel where there is one).
+    /// seqmodel's fused kernel: `Execution::Fused` on flex, so a run that did not use the kernel
+    /// is an error, not a silently slower row; `Execution::Auto` elsewhere (wgpu trains on the
+    /// reference path).
     Fused,
     /// seqmodel's generic path (`Execution::Reference`).
     Reference,
@@ -419,7 +421,14 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                     None
                 } else {
                     Some(match which {
-                        Impl::Fused => seqmodel_run(&case, &device, seqmodel_rnn::Execution::Auto)?,
+                        Impl::Fused => {
+                            let execution = if backend == BackendName::Flex {
+                                seqmodel_rnn::Execution::Fused
+                            } else {
+                                seqmodel_rnn::Execution::Auto
+                            };
+                            seqmodel_run(&case, &device, execution)?
+                        }
                         Impl::Reference => {
                             seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
                         }
