@@ -1,8 +1,20 @@
 //! # seqmodel-train
 //!
-//! The task-agnostic layer of seqmodel. The training loop will live here; today the crate
-//! re-exports device selection from [`seqmodel_device`] as [`device`], so that a binary depends
-//! on one crate for both.
+//! The task-agnostic layer of seqmodel: training on Burn's own engine (burn-train's
+//! `Learner` and `SupervisedTraining`), extended through its hooks, and choosing the device a
+//! model runs on ([`device`]).
+//!
+//! - [`fit`] trains any model that implements burn-train's `TrainStep` and `InferenceStep`,
+//!   from a [`TrainConfig`] (serde, validated, errors name the field), into a run folder.
+//! - [`SupervisedStep`] wraps the model: global-norm gradient clipping as PyTorch's
+//!   `clip_grad_norm_` ([`clip_grad_norm`]) in `TrainStep::optimize`, and a NaN/Inf guard
+//!   ([`NonFiniteGuard`]) that stops with [`TrainError::NonFinite`] naming epoch and step.
+//! - [`AtomicFileCheckpointer`]: burn-train checkpointer writing temp file + fsync + rename,
+//!   with a marker of the last completed epoch; `RunOptions::resume` continues from it.
+//! - [`EpochLogger`]: `metrics.jsonl`, one line per epoch, with seqmodel-metrics'
+//!   accuracy and macro-F1 ([`ClassMetric`]); plain per-epoch lines when not in a terminal.
+//! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
+//!   cosine, step, reduce-on-plateau; [`Schedule`]).
 //!
 //! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
 //! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
@@ -22,7 +34,42 @@
 /// Backend selection: [`seqmodel_device`], re-exported (`seqmodel_train::device::BackendName`).
 pub use seqmodel_device as device;
 
+mod checkpoint;
+mod class_metrics;
+mod clip;
+mod config;
+mod epoch_hook;
+mod epoch_log;
+mod error;
+mod fit;
+mod guard;
+mod progress;
+mod schedule;
+mod step;
+
+pub use checkpoint::{
+    AtomicFileCheckpointer, CHECKPOINT_PARTS, CheckpointMarker, MARKER_FILE, checkpoint_path,
+    epoch_seed, read_checkpoint, read_marker, write_atomic,
+};
+pub use class_metrics::{ClassLabels, ClassMetric, ClassScore};
+pub use clip::{
+    CLIP_EPSILON, ClipReport, clip_grad_norm, global_grad_norm, merge_multi_device_grads,
+};
+pub use config::{Decay, OptimizerConfig, ScheduleConfig, TrainConfig};
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
+pub use epoch_hook::EpochHook;
+pub use epoch_log::{
+    EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, format_epoch_line, read_metrics,
+};
+pub use error::{NonFiniteQuantity, Result, TrainError};
+pub use fit::{
+    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TrainSummary, Trained,
+    ValidationMetrics, fit,
+};
+pub use guard::{NonFiniteGuard, Tripped};
+pub use progress::ProgressMode;
+pub use schedule::Schedule;
+pub use step::{StepHooks, StepLoss, SupervisedStep};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
