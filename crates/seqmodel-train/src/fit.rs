@@ -176,12 +176,12 @@ where
         }
     };
 
-    let steps_per_epoch = train.num_items().div_ceil(config.batch_size).max(1);
     let devices = if options.devices.is_empty() {
         model.devices()
     } else {
         options.devices.clone()
     };
+    let steps_per_epoch = steps_per_epoch(train.num_items(), config.batch_size, devices.len());
     let start_epoch = resumed_from.unwrap_or(0) + 1;
 
     let interrupter = Interrupter::new();
@@ -286,6 +286,16 @@ where
             run_dir: run_dir.to_path_buf(),
         },
     })
+}
+
+/// Optimiser steps in one epoch of `items` examples in batches of `batch_size` on `devices`
+/// devices. With several, burn-train splits the loader into contiguous slices (the last takes the
+/// remainder) and takes one batch from each per step, until the longest slice is exhausted.
+fn steps_per_epoch(items: usize, batch_size: usize, devices: usize) -> usize {
+    let devices = devices.max(1);
+    let share = items / devices;
+    let longest = items - share * (devices - 1);
+    longest.div_ceil(batch_size).max(1)
 }
 
 /// Reads the three records of `epoch` and checks that they fit `model` and the run, so that

@@ -596,3 +596,44 @@ fn the_best_epoch_is_kept_and_early_stopping_stops_after_patience() {
         "{missing}"
     );
 }
+
+/// burn-train's `MultiDevice` strategy through `RunOptions::devices`. Burn 0.22.1 has one CPU
+/// device per backend (`FlexDevice` is a unit struct), so the two "devices" are the same flex
+/// device twice: two workers, each training on its half of the data, their gradients summed on
+/// the first and applied once per pair of batches. The run completes, checkpoints and resumes
+/// like a single-device one, and learns.
+#[test]
+fn two_devices_train_data_parallel_and_resume() {
+    let device = device();
+    let mut options_two = options(false);
+    options_two.devices = vec![device.clone(), device.clone()];
+    let dir = run_dir("two-devices");
+    let (train, valid) = shuffled_loaders(1);
+    let first = fit(
+        Tiny::new(&device, 5, CLASSES),
+        &config(2),
+        train,
+        valid,
+        &dir,
+        options_two.clone(),
+        ClassificationMetrics,
+    )
+    .unwrap();
+    assert_eq!(first.summary.last_completed_epoch, 2);
+    options_two.resume = true;
+    let (train, valid) = shuffled_loaders(3);
+    let resumed = fit(
+        Tiny::new(&device, 8, CLASSES),
+        &config(6),
+        train,
+        valid,
+        &dir,
+        options_two,
+        ClassificationMetrics,
+    )
+    .unwrap();
+    let epochs = &resumed.summary.epochs;
+    assert_eq!(epochs.len(), 6);
+    let loss = |e: usize| epochs[e].train["Loss"];
+    assert!(loss(5) < loss(0), "train loss {} -> {}", loss(0), loss(5));
+}

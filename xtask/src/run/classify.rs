@@ -188,6 +188,8 @@ pub fn train(
     let backend = config.backend()?;
     let device = backend.device()?;
     let train_device = device.clone().autodiff();
+    // The initial weights depend on the seed only (a resumed run loads its checkpoint over them).
+    train_device.seed(config.train.seed);
     let model = new_model(config, lexicon, &train_device)?;
     let batcher = Arc::new(lexicon.batcher()?);
     let first_epoch = resume_after.map_or(1, |e| e + 1);
