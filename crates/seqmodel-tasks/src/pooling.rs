@@ -13,7 +13,7 @@ use seqmodel_data::SequenceLengths;
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::Encoded;
-use crate::error::{Result, TaskError};
+use crate::error::TaskError;
 
 /// How a sequence's per-step features become one vector (serde and [`FromStr`]: lowercase).
 ///
@@ -36,7 +36,7 @@ pub enum Pooling {
 
 impl Pooling {
     /// Every pooling, in declaration order.
-    pub const ALL: &'static [Pooling] = &[
+    pub const ALL: &[Pooling] = &[
         Pooling::Last,
         Pooling::Mean,
         Pooling::Max,
@@ -67,7 +67,7 @@ impl Pooling {
         encoded: Encoded,
         lengths: &SequenceLengths,
         attention: Option<&AttentionPooling>,
-    ) -> Result<Tensor<2>> {
+    ) -> crate::Result<Tensor<2>> {
         let Encoded { sequence, last } = encoded;
         let [batch, time, features] = sequence.dims();
         let device = sequence.device();
@@ -131,7 +131,7 @@ impl FromStr for Pooling {
     type Err = TaskError;
 
     /// The pooling named `name` (exactly as in [`Pooling::name`]).
-    fn from_str(name: &str) -> Result<Self> {
+    fn from_str(name: &str) -> crate::Result<Self> {
         Pooling::ALL
             .iter()
             .copied()

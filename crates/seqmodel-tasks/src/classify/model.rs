@@ -132,7 +132,7 @@ fn check_range(
     limit: usize,
     fix: &'static str,
 ) -> Result<()> {
-    match values.find(|&v| usize::try_from(v).map_or(true, |v| v >= limit)) {
+    match values.find(|&v| !usize::try_from(v).is_ok_and(|v| v < limit)) {
         None => Ok(()),
         Some(found) => Err(TaskError::OutOfRange {
             what,

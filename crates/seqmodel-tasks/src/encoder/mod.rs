@@ -226,7 +226,7 @@ macro_rules! encoders {
 
         impl EncoderKind {
             /// Every kind, in table order.
-            pub const ALL: &'static [EncoderKind] = &[$(EncoderKind::$variant),+];
+            pub const ALL: &[EncoderKind] = &[$(EncoderKind::$variant),+];
 
             /// The configuration name (`"lstm"`).
             pub fn name(self) -> &'static str {
