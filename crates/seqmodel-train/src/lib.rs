@@ -43,6 +43,9 @@ mod epoch_log;
 mod error;
 mod fit;
 mod guard;
+mod loader;
+mod model_file;
+mod monitor;
 mod progress;
 mod schedule;
 mod step;
@@ -56,7 +59,6 @@ pub use clip::{
     CLIP_EPSILON, ClipReport, clip_grad_norm, global_grad_norm, merge_multi_device_grads,
 };
 pub use config::{Decay, OptimizerConfig, ScheduleConfig, TrainConfig};
-pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use epoch_hook::EpochHook;
 pub use epoch_log::{
     EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, format_epoch_line, read_metrics,
@@ -64,11 +66,15 @@ pub use epoch_log::{
 pub use error::{NonFiniteQuantity, Result, TrainError};
 pub use fit::{
     CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TrainSummary, Trained,
-    ValidationMetrics, fit,
+    ValidationMetrics, fit, load_epoch,
 };
 pub use guard::{NonFiniteGuard, Tripped};
+pub use loader::EpochLoader;
+pub use model_file::{MODEL_FILE, load_model, save_model};
+pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
+pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use step::{StepHooks, StepLoss, SupervisedStep};
 
 /// The README's example, compiled and run as a doc test.

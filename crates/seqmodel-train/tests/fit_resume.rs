@@ -192,6 +192,7 @@ fn config(epochs: usize) -> TrainConfig {
         },
         clip_grad_norm: Some(0.5),
         keep_checkpoints: 2,
+        ..TrainConfig::default()
     }
 }
 
