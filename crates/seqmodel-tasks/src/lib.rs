@@ -1,0 +1,46 @@
+//! # seqmodel-tasks
+//!
+//! Task models built from seqmodel's layers, at the top of the layering (on seqmodel-data and
+//! seqmodel-rnn; trained by seqmodel-train through burn-train's step traits).
+//!
+//! - [`classify`]: text classification. [`ClassifierConfig`] (serde; defaults = the PyTorch
+//!   benchmark's BiLSTM + max-pool recipe) builds a [`TextClassifier`]: embedding (fresh, or
+//!   pretrained GloVe / word2vec vectors, frozen or not) → encoder → [`Pooling`] (last, mean,
+//!   max, attention) → class logits. It implements burn-train's `TrainStep` and
+//!   `InferenceStep` on seqmodel-data's `TextClassificationBatch`, and imports / exports
+//!   PyTorch state dicts under the names of the benchmark's `RNNClassifier`.
+//! - [`encoder`]: the encoder chosen by configuration ([`EncoderKind`]: `rnn`, `lstm`, `gru`;
+//!   layers, directions, dropout). A new encoder is one file and one table line.
+//!
+//! ```
+//! use burn::tensor::Device;
+//! use seqmodel_data::PaddingConfig;
+//! use seqmodel_tasks::{ClassifierConfig, EncoderConfig, EncoderKind, Pooling};
+//!
+//! let device = Device::flex();
+//! let config = ClassifierConfig::default()
+//!     .with_embedding_dim(16)
+//!     .with_encoder(EncoderConfig::new(EncoderKind::Gru).with_hidden_size(8))
+//!     .with_pooling(Pooling::Attention);
+//! let model = config.init(50, 3, 0, &device)?; // vocabulary 50, 3 classes, <pad> = 0
+//! let batch = PaddingConfig::default().pad(&[vec![4, 9, 2], vec![7]])?.to_batch(&device);
+//! let logits = model.forward(&batch)?;
+//! assert_eq!(logits.dims(), [2, 3]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod classify;
+pub mod encoder;
+mod error;
+mod pooling;
+
+pub use classify::{ClassifierConfig, TextClassifier};
+pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder};
+pub use error::{Result, TaskError};
+pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
+pub use seqmodel_rnn::StateDict;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
