@@ -15,6 +15,8 @@
 //!   accuracy and macro-F1 ([`ClassMetric`]); plain per-epoch lines when not in a terminal.
 //! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
 //!   cosine, step, reduce-on-plateau; [`Schedule`]).
+//! - `plots` (feature `plots`, on by default): PNG pictures of a run drawn with plotters —
+//!   loss and validation-metric curves from [`EpochRecord`]s, a confusion matrix.
 //!
 //! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
 //! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
@@ -43,6 +45,8 @@ mod epoch_log;
 mod error;
 mod fit;
 mod guard;
+#[cfg(feature = "plots")]
+pub mod plots;
 mod progress;
 mod schedule;
 mod step;
@@ -56,7 +60,6 @@ pub use clip::{
     CLIP_EPSILON, ClipReport, clip_grad_norm, global_grad_norm, merge_multi_device_grads,
 };
 pub use config::{Decay, OptimizerConfig, ScheduleConfig, TrainConfig};
-pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use epoch_hook::EpochHook;
 pub use epoch_log::{
     EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, format_epoch_line, read_metrics,
@@ -67,8 +70,11 @@ pub use fit::{
     ValidationMetrics, fit,
 };
 pub use guard::{NonFiniteGuard, Tripped};
+#[cfg(feature = "plots")]
+pub use plots::{PlotError, plot_confusion, plot_curves};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
+pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use step::{StepHooks, StepLoss, SupervisedStep};
 
 /// The README's example, compiled and run as a doc test.
