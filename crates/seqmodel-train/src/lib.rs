@@ -16,7 +16,8 @@
 //! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
 //!   cosine, step, reduce-on-plateau; [`Schedule`]).
 //! - `plots` (feature `plots`, on by default): PNG pictures of a run drawn with plotters —
-//!   loss and validation-metric curves from [`EpochRecord`]s, a confusion matrix.
+//!   loss and validation-metric curves from [`EpochRecord`]s, a confusion matrix, a forecast
+//!   against the actual series.
 //!
 //! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
 //! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
@@ -71,7 +72,7 @@ pub use fit::{
 };
 pub use guard::{NonFiniteGuard, Tripped};
 #[cfg(feature = "plots")]
-pub use plots::{PlotError, plot_confusion, plot_curves};
+pub use plots::{PlotError, plot_confusion, plot_curves, plot_series};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};

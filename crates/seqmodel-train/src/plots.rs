@@ -1,6 +1,6 @@
 //! PNG pictures of a run, drawn with [plotters](https://docs.rs/plotters): the loss and
-//! validation-metric curves of `metrics.jsonl` ([`plot_curves`]) and a confusion matrix
-//! ([`plot_confusion`]).
+//! validation-metric curves of `metrics.jsonl` ([`plot_curves`]), a confusion matrix
+//! ([`plot_confusion`]) and a forecast against the actual series ([`plot_series`]).
 //!
 //! Text is drawn with a bundled font (DejaVu Sans, `assets/DejaVuSans.ttf`, registered once per
 //! process), so drawing needs no system font library. Every picture is drawn to
@@ -11,7 +11,7 @@
 //! ```
 //! use std::collections::BTreeMap;
 //! use seqmodel_train::EpochRecord;
-//! use seqmodel_train::plots::{plot_confusion, plot_curves};
+//! use seqmodel_train::plots::{plot_confusion, plot_curves, plot_series};
 //!
 //! # fn main() -> Result<(), seqmodel_train::plots::PlotError> {
 //! let dir = std::env::temp_dir().join(format!("seqmodel-plots-doc-{}", std::process::id()));
@@ -32,6 +32,10 @@
 //! let labels = ["negative".to_string(), "positive".to_string()];
 //! let matrix = vec![vec![40, 10], vec![8, 42]]; // rows: true class, columns: predicted
 //! plot_confusion(&matrix, &labels, "rt-polarity test", &dir.join("confusion.png"))?;
+//!
+//! let actual = [112.0, 118.0, 132.0, 129.0, 121.0, 135.0];
+//! let predicted = [f64::NAN, f64::NAN, 125.0, 131.0, 124.0, 130.0]; // NaN: no forecast
+//! plot_series(&actual, &predicted, "forecast", &dir.join("forecast.png"))?;
 //!
 //! let error = plot_confusion(&[vec![1, 2], vec![3]], &labels, "ragged", &dir.join("bad.png"))
 //!     .unwrap_err();
@@ -62,6 +66,10 @@ pub const METRICS_PLOT_FILE: &str = "metrics.png";
 pub const CURVES_SIZE: (u32, u32) = (960, 600);
 /// Size in pixels (width, height) of the pictures of [`plot_confusion`].
 pub const CONFUSION_SIZE: (u32, u32) = (1000, 900);
+/// Size in pixels (width, height) of the pictures of [`plot_series`].
+pub const SERIES_SIZE: (u32, u32) = (1200, 500);
+/// The most points of a line that are all marked; beyond, only isolated points are.
+const MARKER_LIMIT: usize = 100;
 /// The most classes [`plot_confusion`] draws; beyond it the counts no longer fit their cells.
 pub const MAX_CONFUSION_CLASSES: usize = 30;
 
@@ -143,17 +151,30 @@ pub fn plot_curves(records: &[EpochRecord], dir: &Path) -> Result<Vec<PathBuf>, 
             reason: "no epoch to plot (the run has logged no epoch yet)".into(),
         });
     };
-    let x_range = (first as f64 - 0.5, last as f64 + 0.5);
     let mut written = Vec::new();
 
-    let loss = [
-        series(&epochs, "train loss", |r| r.train.get(LOSS_KEY)),
-        series(&epochs, "valid loss", |r| r.valid.get(LOSS_KEY)),
-    ];
-    let loss: Vec<Series> = loss.into_iter().flatten().collect();
+    let loss_at = |pick: fn(&EpochRecord) -> &BTreeMap<String, f64>| {
+        epochs
+            .iter()
+            .map(move |(&epoch, r)| (epoch as f64, pick(r).get(LOSS_KEY).copied()))
+    };
+    let loss: Vec<Series> = [
+        series("train loss", PALETTE[0], loss_at(|r| &r.train)),
+        series("valid loss", PALETTE[1], loss_at(|r| &r.valid)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let curves = |title| LinePlot {
+        title,
+        x_desc: "epoch",
+        y_desc: "loss",
+        size: CURVES_SIZE,
+        x_range: (first as f64 - 0.5, last as f64 + 0.5),
+    };
     if !loss.is_empty() {
         let path = dir.join(LOSS_PLOT_FILE);
-        draw_curves(&path, "Loss per epoch", "loss", &loss, x_range)?;
+        draw_lines(&path, &curves("Loss per epoch"), &loss)?;
         written.push(path);
     }
 
@@ -164,17 +185,21 @@ pub fn plot_curves(records: &[EpochRecord], dir: &Path) -> Result<Vec<PathBuf>, 
         .collect();
     let metrics: Vec<Series> = names
         .into_iter()
-        .filter_map(|name| series(&epochs, name, |r| r.valid.get(name)))
+        .enumerate()
+        .filter_map(|(index, name)| {
+            let values = epochs
+                .iter()
+                .map(|(&epoch, r)| (epoch as f64, r.valid.get(name).copied()));
+            series(name, PALETTE[index % PALETTE.len()], values)
+        })
         .collect();
     if !metrics.is_empty() {
         let path = dir.join(METRICS_PLOT_FILE);
-        draw_curves(
-            &path,
-            "Validation metrics per epoch",
-            "validation metric",
-            &metrics,
-            x_range,
-        )?;
+        let plot = LinePlot {
+            y_desc: "validation metric",
+            ..curves("Validation metrics per epoch")
+        };
+        draw_lines(&path, &plot, &metrics)?;
         written.push(path);
     }
     Ok(written)
@@ -233,30 +258,90 @@ pub fn plot_confusion(
     })
 }
 
-/// One line of a curves picture: `(epoch, value)` points in epoch order, finite values only.
+/// Draws a forecast against the actual series to `path` (a PNG of [`SERIES_SIZE`]), creating
+/// its folder if needed: time step `t` (from 0) on the x axis, `actual[t]` and `predicted[t]`
+/// as two lines.
+///
+/// A non-finite value (NaN, ±inf) is a gap in its line, e.g. the warm-up steps a model makes no
+/// forecast for; a point without neighbours is marked so that it stays visible. Up to
+/// 100 points per line every point is marked.
+///
+/// # Errors
+/// [`PlotError::InvalidInput`] when `actual` is empty, the two lengths differ, or no value is
+/// finite; [`PlotError::Draw`] or [`PlotError::Io`] when writing fails.
+pub fn plot_series(
+    actual: &[f64],
+    predicted: &[f64],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let invalid = |reason: String| PlotError::InvalidInput {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if actual.is_empty() {
+        return Err(invalid(
+            "no time step to plot: the actual series is empty".into(),
+        ));
+    }
+    if predicted.len() != actual.len() {
+        return Err(invalid(format!(
+            "{} actual values but {} predicted ones; give one prediction per time step \
+             (NaN where there is none)",
+            actual.len(),
+            predicted.len()
+        )));
+    }
+    let series: Vec<Series> = [
+        series("actual", PALETTE[0], indexed(actual)),
+        series("predicted", PALETTE[1], indexed(predicted)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if series.is_empty() {
+        return Err(invalid(format!(
+            "none of the {} actual and predicted values is finite",
+            2 * actual.len()
+        )));
+    }
+    let plot = LinePlot {
+        title,
+        x_desc: "time step",
+        y_desc: "value",
+        size: SERIES_SIZE,
+        x_range: (-0.5, actual.len() as f64 - 0.5),
+    };
+    draw_lines(path, &plot, &series)
+}
+
+/// One line of a picture: `(x, value)` points in increasing whole x (epochs, time steps), finite
+/// values only; a gap in x is a gap in the line.
 struct Series {
     name: String,
+    colour: RGBColor,
     points: Vec<(f64, f64)>,
 }
 
-/// The series of `value` over `epochs`, or `None` when no epoch has a finite value.
-fn series<'a>(
-    epochs: &BTreeMap<usize, &'a EpochRecord>,
+/// The series of the finite values among `(x, value)`, or `None` when there is none.
+fn series(
     name: &str,
-    value: impl Fn(&'a EpochRecord) -> Option<&'a f64>,
+    colour: RGBColor,
+    values: impl Iterator<Item = (f64, Option<f64>)>,
 ) -> Option<Series> {
-    let points: Vec<(f64, f64)> = epochs
-        .iter()
-        .filter_map(|(&epoch, record)| {
-            value(record)
-                .filter(|v| v.is_finite())
-                .map(|&v| (epoch as f64, v))
-        })
+    let points: Vec<(f64, f64)> = values
+        .filter_map(|(x, value)| value.filter(|v| v.is_finite()).map(|v| (x, v)))
         .collect();
     (!points.is_empty()).then(|| Series {
         name: name.to_string(),
+        colour,
         points,
     })
+}
+
+/// `(t, values[t])` for every time step `t`.
+fn indexed(values: &[f64]) -> impl Iterator<Item = (f64, Option<f64>)> + '_ {
+    values.iter().enumerate().map(|(t, &v)| (t as f64, Some(v)))
 }
 
 /// The y range of `series` with a margin; a flat series gets a margin of its own around it.
@@ -283,16 +368,21 @@ fn decimals(span: f64) -> usize {
     (1.0 - span.log10().floor()).clamp(0.0, 6.0) as usize
 }
 
-/// Where the legend covers the fewest points of `series` (sampled along each segment), the
-/// corners tried in the order right-top, right-bottom, left-top, left-bottom.
-fn legend_corner(series: &[Series], x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
-    // The legend's share of the plotting area: 30 % of its width, 7 % of its height per line.
-    let (w, h) = (0.3, 0.05 + 0.07 * series.len() as f64);
+/// The legend's share of the plotting area's height: 7 % per line and 5 % of frame.
+fn legend_height(lines: usize) -> f64 {
+    0.05 + 0.07 * lines as f64
+}
+
+/// Where the legend (30 % of the width, [`legend_height`]) covers the fewest points of
+/// `series` (sampled along the drawn lines), and how many it covers there; the corners are
+/// tried in the order right-top, right-bottom, left-top, left-bottom.
+fn legend_corner(series: &[Series], x: (f64, f64), y: (f64, f64)) -> (SeriesLabelPosition, usize) {
+    let (w, h) = (0.3, legend_height(series.len()));
     let normalised = |(px, py): (f64, f64)| ((px - x.0) / (x.1 - x.0), (py - y.0) / (y.1 - y.0));
     let mut samples = Vec::new();
     for s in series {
         samples.extend(s.points.iter().map(|&p| normalised(p)));
-        for pair in s.points.windows(2) {
+        for pair in runs(&s.points).flat_map(|run| run.windows(2)) {
             let (a, b) = (normalised(pair[0]), normalised(pair[1]));
             samples.extend((1..20).map(|k| {
                 let t = f64::from(k) / 20.0;
@@ -310,7 +400,7 @@ fn legend_corner(series: &[Series], x: (f64, f64), y: (f64, f64)) -> SeriesLabel
         (SeriesLabelPosition::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
         (SeriesLabelPosition::LowerLeft, (0.0, w), (0.0, h)),
     ];
-    let covered = |(xs, ys): ((f64, f64), (f64, f64))| {
+    let covered = |xs: (f64, f64), ys: (f64, f64)| {
         samples
             .iter()
             .filter(|(px, py)| (xs.0..=xs.1).contains(px) && (ys.0..=ys.1).contains(py))
@@ -318,63 +408,95 @@ fn legend_corner(series: &[Series], x: (f64, f64), y: (f64, f64)) -> SeriesLabel
     };
     corners
         .into_iter()
-        .min_by_key(|(_, xs, ys)| covered((*xs, *ys)))
-        .map_or(SeriesLabelPosition::UpperRight, |(corner, _, _)| corner)
+        .map(|(corner, xs, ys)| (corner, covered(xs, ys)))
+        .min_by_key(|&(_, count)| count)
+        .unwrap_or((SeriesLabelPosition::UpperRight, 0))
 }
 
-/// Draws `series` against epochs into `path`.
-fn draw_curves(
-    path: &Path,
-    title: &str,
-    y_desc: &str,
-    series: &[Series],
+/// What a line picture shows besides its series.
+struct LinePlot<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    size: (u32, u32),
+    /// The x axis, half a step beyond the first and last whole x.
     x_range: (f64, f64),
-) -> Result<(), PlotError> {
-    let y_range = value_range(series);
+}
+
+/// Draws `series` (whole x values) into `path`: a line through each run of consecutive x, a
+/// marker on every point (only on isolated points beyond [`MARKER_LIMIT`] points), a legend in
+/// the emptiest corner.
+fn draw_lines(path: &Path, plot: &LinePlot<'_>, series: &[Series]) -> Result<(), PlotError> {
+    let x_range = plot.x_range;
+    let mut y_range = value_range(series);
+    let (mut corner, covered) = legend_corner(series, x_range, y_range);
+    if covered > 0 {
+        // No free corner: raise the top until a band above the lines holds the legend.
+        let band = legend_height(series.len()) + 0.03;
+        y_range.1 += (y_range.1 - y_range.0) * band / (1.0 - band);
+        corner = SeriesLabelPosition::UpperRight;
+    }
     let y_decimals = decimals(y_range.1 - y_range.0);
-    // One tick per epoch while they fit; coarser ticks stay on whole epochs because the range
-    // is padded by half an epoch and plotters steps by 1, 2, 5 × 10^k.
+    let y_label = |y: f64| format!("{y:.y_decimals$}");
+    // One tick per step while they fit; coarser ticks stay on whole steps because the range
+    // is padded by half a step and plotters steps by 1, 2, 5 × 10^k.
     let x_ticks = ((x_range.1 - x_range.0).round() as usize).clamp(1, 12);
-    let corner = legend_corner(series, x_range, y_range);
-    render_atomic(path, CURVES_SIZE, |root| {
+    render_atomic(path, plot.size, |root| {
+        let tick_font = TextStyle::from((FONT, 15).into_font());
+        let widest_y_label = [y_range.0, y_range.1]
+            .into_iter()
+            .map(|y| {
+                root.estimate_text_size(&y_label(y), &tick_font)
+                    .map(|(w, _)| w)
+            })
+            .try_fold(0, |widest, w| w.map(|w| widest.max(w)))
+            .map_err(reason)?;
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 26))
+            .caption(plot.title, (FONT, 26))
             .margin(20)
             .x_label_area_size(55)
-            .y_label_area_size(80)
+            .y_label_area_size(widest_y_label + 45)
             .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
             .map_err(reason)?;
         chart
             .configure_mesh()
-            .x_desc("epoch")
-            .y_desc(y_desc)
+            .x_desc(plot.x_desc)
+            .y_desc(plot.y_desc)
             .x_labels(x_ticks)
             .y_labels(8)
             .max_light_lines(0)
-            .x_label_formatter(&|x| epoch_label(*x))
-            .y_label_formatter(&|y| format!("{y:.y_decimals$}"))
-            .label_style((FONT, 15))
+            .x_label_formatter(&|x| whole_label(*x))
+            .y_label_formatter(&|y| y_label(*y))
+            .label_style(tick_font.clone())
             .axis_desc_style((FONT, 17))
             .bold_line_style(BLACK.mix(0.12))
             .draw()
             .map_err(reason)?;
-        for (index, s) in series.iter().enumerate() {
-            let colour = PALETTE[index % PALETTE.len()];
+        for s in series {
+            let colour = s.colour;
+            let mark_all = s.points.len() <= MARKER_LIMIT;
             chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().copied(),
-                    colour.stroke_width(2),
-                ))
+                .draw_series(
+                    runs(&s.points)
+                        .map(|run| PathElement::new(run.to_vec(), colour.stroke_width(2))),
+                )
                 .map_err(reason)?
                 .label(s.name.as_str())
                 .legend(move |(x, y)| {
+                    // Markers only where the lines have them (transparent otherwise).
+                    let marker_colour = colour.mix(if mark_all { 1.0 } else { 0.0 });
+                    let marker = Circle::new((12, 0), 4, marker_colour.filled());
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (24, 0)], colour.stroke_width(2))
-                        + Circle::new((12, 0), 4, colour.filled())
+                        + marker
                 });
-            // A marker on every epoch: a one-epoch run has no line to show.
+            // A point without neighbours has no line to show it: it always gets a marker.
+            let radius = if s.points.len() <= 40 { 4 } else { 3 };
+            let marked = runs(&s.points)
+                .filter(|run| mark_all || run.len() == 1)
+                .flatten();
             chart
-                .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+                .draw_series(marked.map(|&p| Circle::new(p, radius, colour.filled())))
                 .map_err(reason)?;
         }
         chart
@@ -390,8 +512,13 @@ fn draw_curves(
     })
 }
 
-/// An x-axis tick label: the epoch when `x` is whole, nothing otherwise.
-fn epoch_label(x: f64) -> String {
+/// The runs of consecutive whole x in `points` (sorted by x): each is drawn as one line.
+fn runs(points: &[(f64, f64)]) -> impl Iterator<Item = &[(f64, f64)]> {
+    points.chunk_by(|a, b| b.0 - a.0 <= 1.0 + 1e-9)
+}
+
+/// An x-axis tick label: `x` when it is whole (an epoch, a time step), nothing otherwise.
+fn whole_label(x: f64) -> String {
     if (x - x.round()).abs() < 1e-6 && x >= 0.0 {
         format!("{}", x.round() as u64)
     } else {
@@ -945,7 +1072,9 @@ mod tests {
         let dir = scratch("confusion-bad");
         let path = dir.join("confusion.png");
         let too_many = vec![vec![0; 31]; 31];
-        let cases: [(&[Vec<u64>], Vec<String>, &str); 5] = [
+        /// A matrix, its class names and a part of the expected message.
+        type Case<'a> = (&'a [Vec<u64>], Vec<String>, &'a str);
+        let cases: [Case<'_>; 5] = [
             (&[], names(0), "the confusion matrix is empty"),
             (
                 &[vec![1, 2], vec![3]],
@@ -1004,11 +1133,11 @@ mod tests {
     }
 
     #[test]
-    fn epoch_ticks_are_labelled_only_on_whole_epochs() {
-        assert_eq!(epoch_label(3.0), "3");
-        assert_eq!(epoch_label(2.9999999), "3");
-        assert_eq!(epoch_label(2.5), "");
-        assert_eq!(epoch_label(-1.0), "");
+    fn x_ticks_are_labelled_only_on_whole_steps() {
+        assert_eq!(whole_label(3.0), "3");
+        assert_eq!(whole_label(2.9999999), "3");
+        assert_eq!(whole_label(2.5), "");
+        assert_eq!(whole_label(-1.0), "");
     }
 
     #[test]
@@ -1025,17 +1154,20 @@ mod tests {
     fn flat_and_single_values_get_a_range_around_them() {
         let one = [Series {
             name: "x".into(),
+            colour: BLACK,
             points: vec![(1.0, 0.5)],
         }];
         let (low, high) = value_range(&one);
         assert!(low < 0.5 && 0.5 < high, "({low}, {high})");
         let zero = [Series {
             name: "x".into(),
+            colour: BLACK,
             points: vec![(1.0, 0.0), (2.0, 0.0)],
         }];
         assert_eq!(value_range(&zero), (-0.05, 0.05));
         let spread = [Series {
             name: "x".into(),
+            colour: BLACK,
             points: vec![(1.0, 10.0), (2.0, 20.0)],
         }];
         assert_eq!(value_range(&spread), (9.2, 20.8));
@@ -1066,6 +1198,7 @@ mod tests {
         let series = |points: Vec<(f64, f64)>| {
             [Series {
                 name: "s".into(),
+                colour: BLACK,
                 points,
             }]
         };
@@ -1075,13 +1208,85 @@ mod tests {
         let falling = series(vec![(1.0, 0.95), (2.0, 0.4), (3.0, 0.1), (4.0, 0.05)]);
         assert_eq!(
             legend_corner(&falling, x, y),
-            SeriesLabelPosition::UpperRight
+            (SeriesLabelPosition::UpperRight, 0)
         );
         // Rising to the top right: the bottom-right corner is free.
         let rising = series(vec![(1.0, 0.05), (2.0, 0.6), (3.0, 0.9), (4.0, 0.95)]);
         assert_eq!(
             legend_corner(&rising, x, y),
-            SeriesLabelPosition::LowerRight
+            (SeriesLabelPosition::LowerRight, 0)
         );
+        // Zig-zagging over the whole height: every corner is covered.
+        let zigzag: Vec<(f64, f64)> = (1..=8).map(|k| (f64::from(k), f64::from(k % 2))).collect();
+        assert!(legend_corner(&series(zigzag), (0.5, 8.5), y).1 > 0);
+    }
+
+    #[test]
+    fn series_pictures_have_the_documented_size() {
+        let dir = scratch("series");
+        let actual: Vec<f64> = (0..500).map(|t| (t as f64 / 9.0).sin() * 1e6).collect();
+        let mut predicted: Vec<f64> = actual.iter().map(|a| a * 0.9 + 3e4).collect();
+        predicted[..12].fill(f64::NAN);
+        for (name, n) in [("long.png", 500), ("short.png", 7), ("one.png", 1)] {
+            let path = dir.join(name);
+            plot_series(&actual[..n], &predicted[..n], name, &path).expect("draw");
+            assert_eq!(png_size(&path), SERIES_SIZE, "{name}");
+        }
+        assert_eq!(listing(&dir), ["long.png", "one.png", "short.png"]);
+        // Kept for a look: the long one exercises wide y labels and unmarked lines.
+    }
+
+    /// The actual series fixes the y range; the only prediction is an isolated point, so the
+    /// two pictures differ only if that point is marked.
+    #[test]
+    fn an_isolated_prediction_is_visible() {
+        let dir = scratch("series-isolated");
+        let actual = [0.0, 10.0, 0.0];
+        let draw = |predicted: [f64; 3], name: &str| {
+            let path = dir.join(name);
+            plot_series(&actual, &predicted, "isolated", &path).expect("draw");
+            fs::read(&path).expect("read")
+        };
+        let a = draw([f64::NAN, 4.0, f64::NAN], "a.png");
+        let b = draw([f64::NAN, 4.0, f64::NAN], "b.png");
+        let c = draw([f64::NAN, 6.0, f64::INFINITY], "c.png");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bad_series_are_errors_naming_the_file() {
+        let dir = scratch("series-bad");
+        let path = dir.join("forecast.png");
+        let cases: [(&[f64], &[f64], &str); 3] = [
+            (&[], &[], "no time step to plot"),
+            (&[1.0, 2.0], &[1.0], "2 actual values but 1 predicted ones"),
+            (
+                &[f64::NAN],
+                &[f64::NEG_INFINITY],
+                "none of the 2 actual and predicted values is finite",
+            ),
+        ];
+        for (actual, predicted, expected) in cases {
+            let error = plot_series(actual, predicted, "bad", &path).unwrap_err();
+            let message = error.to_string();
+            assert!(matches!(error, PlotError::InvalidInput { .. }), "{message}");
+            assert!(
+                message.starts_with(&path.display().to_string()),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{message} lacks {expected:?}");
+        }
+        assert!(listing(&dir).is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lines_break_where_x_skips_a_step() {
+        let points = [(0.0, 1.0), (1.0, 2.0), (3.0, 3.0), (4.0, 4.0), (6.0, 5.0)];
+        let lengths: Vec<usize> = runs(&points).map(<[_]>::len).collect();
+        assert_eq!(lengths, [2, 2, 1]);
+        assert_eq!(runs(&[]).count(), 0);
     }
 }
