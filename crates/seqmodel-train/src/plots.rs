@@ -436,6 +436,12 @@ fn draw_lines(path: &Path, plot: &LinePlot<'_>, series: &[Series]) -> Result<(),
         y_range.1 += (y_range.1 - y_range.0) * band / (1.0 - band);
         corner = SeriesLabelPosition::UpperRight;
     }
+    if !(y_range.1 - y_range.0).is_finite() {
+        return Err(PlotError::InvalidInput {
+            path: path.to_path_buf(),
+            reason: "the values span more than a 64-bit float holds; rescale them".into(),
+        });
+    }
     let y_decimals = decimals(y_range.1 - y_range.0);
     let y_label = |y: f64| format!("{y:.y_decimals$}");
     // One tick per step while they fit; coarser ticks stay on whole steps because the range
@@ -650,7 +656,7 @@ fn draw_confusion(
         count_size -= 1.0;
     }
     for (t, row) in matrix.iter().enumerate() {
-        let total: u64 = row.iter().sum();
+        let total: u128 = row.iter().map(|&count| u128::from(count)).sum();
         for (p, &count) in row.iter().enumerate() {
             let share = if total == 0 {
                 0.0
@@ -1288,5 +1294,27 @@ mod tests {
         let lengths: Vec<usize> = runs(&points).map(<[_]>::len).collect();
         assert_eq!(lengths, [2, 2, 1]);
         assert_eq!(runs(&[]).count(), 0);
+    }
+
+    #[test]
+    fn extreme_input_is_drawn_or_refused_without_panicking() {
+        let dir = scratch("extreme");
+        let huge = [f64::MAX, -f64::MAX];
+        let error = plot_series(&huge, &[0.0, 0.0], "huge", &dir.join("huge.png")).unwrap_err();
+        assert!(error.to_string().contains("rescale"), "{error}");
+        plot_series(
+            &[1e300, -1e300],
+            &[0.0, 1e-300],
+            "large",
+            &dir.join("large.png"),
+        )
+        .expect("a large but finite span is drawn");
+        plot_series(&[1.0, 1.0 + 1e-15], &[1.0, 1.0], "", &dir.join("tiny.png"))
+            .expect("a tiny span is drawn");
+        let max = vec![vec![u64::MAX, u64::MAX], vec![0, u64::MAX]];
+        let labels = [String::new(), "日本語 ünïcödé".to_string()];
+        plot_confusion(&max, &labels, "", &dir.join("max.png")).expect("huge counts are drawn");
+        assert_eq!(png_size(&dir.join("max.png")), CONFUSION_SIZE);
+        let _ = fs::remove_dir_all(&dir);
     }
 }
