@@ -3,6 +3,7 @@
 //! Every field has a default (PyTorch's where one exists), unknown fields are refused, and
 //! [`TrainConfig::validate`] names the field that holds an impossible value.
 
+use crate::monitor::{EarlyStoppingConfig, MonitorConfig};
 use std::path::Path;
 
 use burn::optim::decay::WeightDecayConfig;
@@ -60,6 +61,13 @@ pub struct TrainConfig {
     /// Checkpoints kept on disk (≥ 2: the newest may be half-written when a run is killed).
     #[serde(default = "defaults::keep_checkpoints")]
     pub keep_checkpoints: usize,
+    /// The validation metric that picks the best epoch, whose checkpoint is kept beside the
+    /// newest ones (default: the validation loss, smaller is better).
+    #[serde(default)]
+    pub monitor: MonitorConfig,
+    /// Stop when `monitor` has not improved for `patience` epochs (`null`: never).
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
 mod defaults {
@@ -123,6 +131,8 @@ impl Default for TrainConfig {
             schedule: ScheduleConfig::default(),
             clip_grad_norm: None,
             keep_checkpoints: defaults::keep_checkpoints(),
+            monitor: MonitorConfig::default(),
+            early_stopping: None,
         }
     }
 }
@@ -381,6 +391,15 @@ impl TrainConfig {
         at_least("epochs", self.epochs, 1)?;
         at_least("batch_size", self.batch_size, 1)?;
         at_least("keep_checkpoints", self.keep_checkpoints, 2)?;
+        if self.monitor.metric.trim().is_empty() {
+            return Err(TrainError::config(
+                "monitor.metric",
+                "must name a validation metric such as \"Loss\" or \"accuracy\"",
+            ));
+        }
+        if let Some(early) = self.early_stopping {
+            at_least("early_stopping.patience", early.patience, 1)?;
+        }
         if let Some(max_norm) = self.clip_grad_norm {
             positive("clip_grad_norm", max_norm)?;
         }

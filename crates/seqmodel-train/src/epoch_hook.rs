@@ -8,12 +8,14 @@ use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use crate::checkpoint::epoch_seed;
 use crate::epoch_log::EpochRecords;
 use crate::guard::NonFiniteGuard;
+use crate::monitor::BestEpoch;
 use crate::schedule::Schedule;
 
 /// At the end of epoch `e`: feeds `e`'s validation loss (mean over batches) to the schedule (reduce-on-plateau),
 /// moves the guard to epoch `e + 1`, seeds the devices' RNG with
 /// [`epoch_seed`]`(seed, e + 1)`, and asks burn-train to save the checkpoint of `e` and delete
-/// the one `keep` epochs older.
+/// the one `keep` epochs older — unless it is the best epoch so far by the run's monitor, which
+/// is kept until a better one replaces it.
 pub struct EpochHook {
     /// Checkpoints kept (≥ 2).
     pub keep: usize,
@@ -27,6 +29,8 @@ pub struct EpochHook {
     pub schedule: Schedule,
     /// The epochs logged so far.
     pub records: EpochRecords,
+    /// The best epoch so far.
+    pub best: BestEpoch,
 }
 
 impl EpochHook {
@@ -55,9 +59,20 @@ impl CheckpointingStrategy for EpochHook {
         }
         self.guard.start_epoch(epoch + 1);
         self.seed_epoch(epoch + 1);
-        let mut actions = Vec::with_capacity(2);
-        if epoch > self.keep {
+        let best_before = self.best.best().map(|(e, _)| e);
+        self.best.observe(epoch);
+        let best_now = self.best.best().map(|(e, _)| e);
+        let mut actions = Vec::with_capacity(3);
+        // Epochs older than the `keep` newest are deleted when they fall out of the window,
+        // except the best one, which goes when it stops being the best.
+        if epoch > self.keep && Some(epoch - self.keep) != best_now {
             actions.push(CheckpointingAction::Delete(epoch - self.keep));
+        }
+        if let Some(old) = best_before
+            && best_now != Some(old)
+            && old + self.keep < epoch
+        {
+            actions.push(CheckpointingAction::Delete(old));
         }
         actions.push(CheckpointingAction::Save);
         actions

@@ -67,7 +67,7 @@ impl EpochRecords {
             .and_then(|r| r.valid.get("Loss").copied())
     }
 
-    fn push(&self, record: EpochRecord) {
+    pub(crate) fn push(&self, record: EpochRecord) {
         self.lock().push(record);
     }
 }

@@ -27,6 +27,7 @@ use crate::epoch_hook::EpochHook;
 use crate::epoch_log::{EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, truncate_metrics};
 use crate::error::{Result, TrainError};
 use crate::guard::NonFiniteGuard;
+use crate::monitor::{BestEpoch, EarlyStopping};
 use crate::progress::ProgressMode;
 use crate::schedule::{Schedule, record_step};
 use crate::step::{StepHooks, StepLoss, SupervisedStep};
@@ -60,6 +61,11 @@ pub struct TrainSummary {
     /// Whether training stopped early through burn-train's interrupter (Ctrl-C in the terminal
     /// UI, or a caller's stop).
     pub interrupted: bool,
+    /// The best epoch by `TrainConfig::monitor` and its value (its checkpoint is on disk:
+    /// [`load_epoch`]).
+    pub best_epoch: Option<(usize, f64)>,
+    /// The epoch after which early stopping ended the run, if it did.
+    pub stopped_early_after: Option<usize>,
     /// Wall time of this call, in seconds.
     pub seconds: f64,
     /// The run folder.
@@ -201,6 +207,12 @@ where
     std::fs::create_dir_all(run_dir).map_err(|error| TrainError::io(run_dir, error))?;
 
     let records = EpochRecords::default();
+    let earlier = if resumed_from.is_some() {
+        crate::epoch_log::read_metrics(&metrics_path)?
+    } else {
+        Vec::new()
+    };
+    let best = BestEpoch::new(config.monitor.clone(), records.clone(), &earlier);
     let hook = EpochHook {
         keep: config.keep_checkpoints,
         seed: config.seed,
@@ -208,6 +220,7 @@ where
         guard: guard.clone(),
         schedule: schedule.clone(),
         records: records.clone(),
+        best: best.clone(),
     };
     hook.seed_epoch(start_epoch);
 
@@ -231,6 +244,12 @@ where
         .metric_train_numeric(LossMetric::new())
         .metric_valid_numeric(LossMetric::new());
     training = metrics.register(training);
+    if let Some(early) = config.early_stopping {
+        training = training.early_stopping(EarlyStopping {
+            best: best.clone(),
+            patience: early.patience,
+        });
+    }
     if let Some(epoch) = resumed_from {
         training = training.checkpoint(epoch);
     }
@@ -261,6 +280,8 @@ where
             last_completed_epoch,
             epochs: crate::epoch_log::read_metrics(&metrics_path)?,
             interrupted: result.interrupted.is_some(),
+            best_epoch: best.best(),
+            stopped_early_after: best.stopped_at(),
             seconds: started.elapsed().as_secs_f64(),
             run_dir: run_dir.to_path_buf(),
         },
@@ -297,4 +318,20 @@ fn check_checkpoint<M: Module>(
             ),
         }),
     }
+}
+
+/// Loads the model weights of a completed `epoch` of the run in `run_dir` (e.g. the best epoch,
+/// [`TrainSummary::best_epoch`]) into `model`: a missing, truncated or foreign checkpoint is a
+/// [`TrainError`] naming the file.
+pub fn load_epoch<M: Module + ModuleDisplay>(model: M, run_dir: &Path, epoch: usize) -> Result<M> {
+    let dir = run_dir.join(CHECKPOINT_DIR);
+    let record: ModuleRecord = read_checkpoint(&dir, "model", epoch)?;
+    // Checkpoints hold the parameters of the `SupervisedStep` wrapper (prefix `model.`).
+    SupervisedStep::new(model, StepHooks::default())
+        .try_load_record(record)
+        .map(SupervisedStep::into_inner)
+        .map_err(|error| TrainError::CheckpointMismatch {
+            path: checkpoint_path(&dir, "model", epoch),
+            reason: error.to_string(),
+        })
 }

@@ -46,6 +46,9 @@ mod epoch_log;
 mod error;
 mod fit;
 mod guard;
+mod loader;
+mod model_file;
+mod monitor;
 #[cfg(feature = "plots")]
 pub mod plots;
 mod progress;
@@ -68,9 +71,12 @@ pub use epoch_log::{
 pub use error::{NonFiniteQuantity, Result, TrainError};
 pub use fit::{
     CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TrainSummary, Trained,
-    ValidationMetrics, fit,
+    ValidationMetrics, fit, load_epoch,
 };
 pub use guard::{NonFiniteGuard, Tripped};
+pub use loader::EpochLoader;
+pub use model_file::{MODEL_FILE, load_model, save_model};
+pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
 #[cfg(feature = "plots")]
 pub use plots::{PlotError, plot_confusion, plot_curves, plot_series};
 pub use progress::ProgressMode;

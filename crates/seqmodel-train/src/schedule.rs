@@ -164,8 +164,11 @@ impl LrScheduler for Schedule {
 }
 
 /// The number of the step counter a record holds, to check that a checkpoint fits the run.
+/// burn-train's learner nests the scheduler's own record under the prefix `0` (`0.step`, …).
 pub(crate) fn record_step(record: &LrSchedulerRecord) -> Option<u64> {
-    record.scalar::<u64>("step")
+    record
+        .scalar::<u64>("step")
+        .or_else(|| record.record("0").scalar::<u64>("step"))
 }
 
 #[cfg(test)]

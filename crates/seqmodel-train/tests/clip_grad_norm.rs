@@ -370,16 +370,21 @@ fn hand_computed_global_norm_and_scale() {
     assert!((a[1] - 1.0).abs() < 1e-6 && (b[0] - 1.0).abs() < 1e-6);
 }
 
-/// Below the threshold the gradients are returned bit for bit (scale 3 / (3 + 1e-6) ≥ 1 is
-/// not applied, as in PyTorch where the clamped factor is exactly 1).
+/// Below the threshold the gradients are returned bit for bit (PyTorch multiplies by the
+/// clamped factor, exactly 1). At the threshold itself the factor is 3 / (3 + 1e-6) < 1, and
+/// PyTorch applies it too: so does `clip_grad_norm`.
 #[test]
 fn below_threshold_leaves_gradients_untouched() {
     let device = Device::flex();
     let (bag, grads) = two_params(&device, [1.0, 2.0], [2.0]);
-    let (clipped, report) = clip_grad_norm(&bag, grads, 3.0).unwrap();
+    let (clipped, report) = clip_grad_norm(&bag, grads, 4.0).unwrap();
     assert_eq!(report.scale, None);
     assert_eq!(grad_of(&bag, &clipped, 1, 0).unwrap(), vec![1.0, 2.0]);
     assert_eq!(grad_of(&bag, &clipped, 1, 1).unwrap(), vec![2.0]);
+
+    let (bag, grads) = two_params(&device, [1.0, 2.0], [2.0]);
+    let (_, report) = clip_grad_norm(&bag, grads, 3.0).unwrap();
+    assert_eq!(report.scale, Some(3.0f32 / (3.0f32 + 1e-6f32)));
 }
 
 /// A threshold that is not a positive finite number is a config error naming the field.

@@ -18,9 +18,9 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use seqmodel_train::{
-    CHECKPOINT_DIR, ClassificationMetrics, Decay, MARKER_FILE, METRICS_FILE, NonFiniteQuantity,
-    OptimizerConfig, ProgressMode, RunOptions, ScheduleConfig, TrainConfig, TrainError, fit,
-    read_metrics,
+    CHECKPOINT_DIR, ClassificationMetrics, Decay, EarlyStoppingConfig, EpochLoader, MARKER_FILE,
+    METRICS_FILE, MonitorConfig, MonitorMode, NonFiniteQuantity, OptimizerConfig, ProgressMode,
+    RunOptions, ScheduleConfig, TrainConfig, TrainError, fit, load_epoch, read_metrics,
 };
 
 const FEATURES: usize = 4;
@@ -192,6 +192,7 @@ fn config(epochs: usize) -> TrainConfig {
         },
         clip_grad_norm: Some(0.5),
         keep_checkpoints: 2,
+        ..TrainConfig::default()
     }
 }
 
@@ -453,4 +454,145 @@ fn invalid_config_names_the_field_and_writes_nothing() {
         other => panic!("expected Config, got {:?}", other.map(|_| ())),
     }
     assert!(!dir.exists());
+}
+
+/// Loaders that shuffle every epoch from the run's seed ([`EpochLoader`]), the first call being
+/// epoch `first_epoch`.
+fn shuffled_loaders(first_epoch: usize) -> (Loader, Loader) {
+    let device = device();
+    let train = EpochLoader::new(
+        Arc::new(InMemDataset::new(items(64, 1))),
+        Arc::new(ItemBatcher),
+        BATCH,
+        device.clone(),
+    )
+    .shuffled(7, first_epoch);
+    let valid = EpochLoader::new(
+        Arc::new(InMemDataset::new(items(48, 2))),
+        Arc::new(ItemBatcher),
+        BATCH,
+        device,
+    );
+    (Arc::new(train), Arc::new(valid))
+}
+
+fn train_with(
+    model: Tiny,
+    config: &TrainConfig,
+    dir: &Path,
+    resume: bool,
+    (train, valid): (Loader, Loader),
+) -> Result<seqmodel_train::Trained<Tiny>, TrainError> {
+    fit(
+        model,
+        config,
+        train,
+        valid,
+        dir,
+        options(resume),
+        ClassificationMetrics,
+    )
+}
+
+/// With shuffling, resuming is bit-identical only when the loader starts at the resumed epoch:
+/// `EpochLoader::shuffled(seed, 3)` draws epoch 3's order; a loader that starts over at epoch 1
+/// (what a loader with its own generator does) trains on other batches and ends elsewhere.
+#[test]
+fn shuffled_resume_is_bit_identical_with_an_epoch_loader() {
+    let device = device();
+    let whole = train_with(
+        Tiny::new(&device, 3, CLASSES),
+        &config(4),
+        &run_dir("shuffled-whole"),
+        false,
+        shuffled_loaders(1),
+    )
+    .unwrap()
+    .model;
+
+    let dir = run_dir("shuffled-split");
+    train_with(
+        Tiny::new(&device, 3, CLASSES),
+        &config(2),
+        &dir,
+        false,
+        shuffled_loaders(1),
+    )
+    .unwrap();
+    let resumed = train_with(
+        Tiny::new(&device, 99, CLASSES),
+        &config(4),
+        &dir,
+        true,
+        shuffled_loaders(3),
+    )
+    .unwrap()
+    .model;
+    assert_eq!(whole.weights(), resumed.weights());
+
+    let wrong_dir = run_dir("shuffled-wrong");
+    train_with(
+        Tiny::new(&device, 3, CLASSES),
+        &config(2),
+        &wrong_dir,
+        false,
+        shuffled_loaders(1),
+    )
+    .unwrap();
+    let restarted_order = train_with(
+        Tiny::new(&device, 99, CLASSES),
+        &config(4),
+        &wrong_dir,
+        true,
+        shuffled_loaders(1),
+    )
+    .unwrap()
+    .model;
+    assert_ne!(whole.weights(), restarted_order.weights());
+}
+
+/// A learning rate too small to change any prediction: validation accuracy stays at epoch 1's,
+/// so epoch 1 stays the best (ties keep the earlier epoch), its checkpoint survives the
+/// `keep_checkpoints` window, and early stopping ends the run `patience` epochs later.
+#[test]
+fn the_best_epoch_is_kept_and_early_stopping_stops_after_patience() {
+    let device = device();
+    let mut config = config(10);
+    config.optimizer = OptimizerConfig::Sgd {
+        lr: 1e-12,
+        momentum: 0.0,
+        dampening: 0.0,
+        weight_decay: 0.0,
+        nesterov: false,
+    };
+    config.clip_grad_norm = None;
+    config.monitor = MonitorConfig {
+        metric: "accuracy".into(),
+        mode: MonitorMode::Max,
+    };
+    config.early_stopping = Some(EarlyStoppingConfig { patience: 3 });
+    let dir = run_dir("early-stop");
+    let trained = train_with(
+        Tiny::new(&device, 5, CLASSES),
+        &config,
+        &dir,
+        false,
+        shuffled_loaders(1),
+    )
+    .unwrap();
+    let summary = trained.summary;
+    assert_eq!(summary.stopped_early_after, Some(4));
+    assert_eq!(summary.epochs.len(), 4);
+    assert_eq!(summary.best_epoch.map(|(e, _)| e), Some(1));
+    let ckpt = dir.join(CHECKPOINT_DIR);
+    assert!(ckpt.join("model-1.bpk").is_file(), "the best epoch is kept");
+    assert!(!ckpt.join("model-2.bpk").exists(), "outside the window");
+    assert!(ckpt.join("model-4.bpk").is_file());
+    let best = load_epoch(Tiny::new(&device, 77, CLASSES), &dir, 1).unwrap();
+    assert_eq!(best.weights().len(), trained.model.weights().len());
+    let missing = load_epoch(Tiny::new(&device, 77, CLASSES), &dir, 2).unwrap_err();
+    assert!(
+        matches!(missing, TrainError::CheckpointMissing { .. }),
+        "{missing}"
+    );
 }

@@ -1,0 +1,269 @@
+//! A run's complete configuration (`config.json` in its folder): rerunning `cargo xtask train
+//! --config runs/NAME/config.json` reproduces the run.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use seqmodel_tasks::ClassifierConfig;
+use seqmodel_train::device::BackendName;
+use seqmodel_train::{MonitorConfig, MonitorMode, OptimizerConfig, TrainConfig};
+
+use super::error::RunError;
+
+/// The file name of a run's configuration.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// The bundled data set names `--data` accepts beside a file path.
+pub const BUNDLED: &[&str] = &["rt-polarity"];
+
+/// Everything a run depends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// The task (`classify`).
+    pub task: TaskName,
+    /// The backend the run trains on (`flex`, `ndarray`, `wgpu`).
+    pub backend: String,
+    /// Devices to train on data-parallel (1: one device).
+    #[serde(default = "one")]
+    pub devices: usize,
+    /// Where the examples come from and how they are split.
+    pub data: DataConfig,
+    /// The model.
+    pub model: ClassifierConfig,
+    /// The training loop.
+    pub train: TrainConfig,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The tasks `--task` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskName {
+    /// Sequence → class (sentiment, topic): `seqmodel_tasks::TextClassifier`.
+    Classify,
+}
+
+/// Where the examples come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// A bundled data set (`rt-polarity`) or the path of a `.csv`/`.tsv` file with a header.
+    pub source: String,
+    /// The text column of a CSV/TSV file.
+    #[serde(default = "text")]
+    pub text_column: String,
+    /// The label column of a CSV/TSV file.
+    #[serde(default = "label")]
+    pub label_column: String,
+    /// How the examples are split.
+    #[serde(default)]
+    pub split: SplitConfig,
+    /// Tokens seen fewer times than this in the training split become `<unk>`.
+    #[serde(default = "two")]
+    pub min_freq: usize,
+    /// Keep at most this many tokens (most frequent first; `null`: all).
+    #[serde(default)]
+    pub max_vocab: Option<usize>,
+    /// Initialise the embedding from this GloVe/word2vec text file (`null`: random).
+    #[serde(default)]
+    pub embeddings: Option<PathBuf>,
+    /// Keep pretrained embeddings fixed during training.
+    #[serde(default)]
+    pub freeze_embeddings: bool,
+}
+
+fn text() -> String {
+    "text".into()
+}
+fn label() -> String {
+    "label".into()
+}
+fn two() -> usize {
+    2
+}
+
+/// How the examples are split into train, validation and test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum SplitConfig {
+    /// The split of the PyTorch baselines (`data/rt-polarity/split-seed0.tsv`): only for the
+    /// bundled data set.
+    Baseline,
+    /// Stratified by class, seeded.
+    Stratified {
+        /// Train fraction.
+        train: f64,
+        /// Validation fraction.
+        valid: f64,
+        /// Test fraction.
+        test: f64,
+        /// Seed of the shuffle.
+        seed: u64,
+    },
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self::Stratified {
+            train: 0.8,
+            valid: 0.1,
+            test: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The default run: classify rt-polarity with the BiLSTM + max-pool recipe of the PyTorch
+    /// baseline (`bench/tasks/task1_sentiment.py`): batch 64, Adam 1e-3, 8 epochs, the epoch with
+    /// the best validation accuracy kept.
+    pub fn default_classify() -> Self {
+        Self {
+            task: TaskName::Classify,
+            backend: "flex".into(),
+            devices: 1,
+            data: DataConfig {
+                source: "rt-polarity".into(),
+                text_column: text(),
+                label_column: label(),
+                split: SplitConfig::Baseline,
+                min_freq: 2,
+                max_vocab: None,
+                embeddings: None,
+                freeze_embeddings: false,
+            },
+            model: ClassifierConfig::default(),
+            train: TrainConfig {
+                epochs: 8,
+                batch_size: 64,
+                seed: 0,
+                optimizer: OptimizerConfig::Adam {
+                    lr: 1e-3,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-8,
+                    weight_decay: 0.0,
+                },
+                monitor: MonitorConfig {
+                    metric: "accuracy".into(),
+                    mode: MonitorMode::Max,
+                },
+                ..TrainConfig::default()
+            },
+        }
+    }
+
+    /// Reads a config file (every field; unknown fields are refused).
+    pub fn read(path: &Path) -> Result<Self, RunError> {
+        let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
+        let config: Self =
+            serde_json::from_slice(&bytes).map_err(|error| RunError::ConfigFile {
+                path: path.to_path_buf(),
+                message: error.to_string(),
+            })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Checks what can be checked before any data is read.
+    pub fn validate(&self, origin: &Path) -> Result<(), RunError> {
+        let bad = |field: &str, message: String| RunError::ConfigValue {
+            origin: origin.to_path_buf(),
+            field: field.to_string(),
+            message,
+        };
+        self.backend()
+            .map_err(|error| bad("backend", error.to_string()))?;
+        if self.devices == 0 {
+            return Err(bad("devices", "must be at least 1".into()));
+        }
+        if self.data.min_freq == 0 {
+            return Err(bad(
+                "data.min_freq",
+                "must be at least 1 (1 keeps every training token)".into(),
+            ));
+        }
+        if self.data.max_vocab.is_some_and(|n| n < 3) {
+            return Err(bad(
+                "data.max_vocab",
+                "must leave room for <pad>, <unk> and one token (at least 3)".into(),
+            ));
+        }
+        if let SplitConfig::Stratified {
+            train, valid, test, ..
+        } = self.data.split
+        {
+            seqmodel_data::SplitRatios::new(train, valid, test)
+                .map_err(|error| bad("data.split", error.to_string()))?;
+        }
+        if self.data.split == SplitConfig::Baseline && !BUNDLED.contains(&self.data.source.as_str())
+        {
+            return Err(bad(
+                "data.split",
+                format!(
+                    "the baseline split exists only for the bundled data sets ({}); use \
+                     {{\"kind\": \"stratified\", ...}} for `{}`",
+                    BUNDLED.join(", "),
+                    self.data.source
+                ),
+            ));
+        }
+        self.train
+            .validate()
+            .map_err(|error| RunError::Train(error.to_string()))?;
+        // The model's sizes depend on the data (vocabulary, classes): checked again then.
+        self.model
+            .validate(3, 2)
+            .map_err(|error| bad("model", error.to_string()))?;
+        Ok(())
+    }
+
+    /// The backend, parsed.
+    pub fn backend(&self) -> Result<BackendName, seqmodel_train::DeviceError> {
+        self.backend.parse()
+    }
+
+    /// The config as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // A struct of strings, numbers, options and plain enums always serialises.
+        serde_json::to_string_pretty(self).expect("RunConfig serialises to JSON")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_round_trips_and_unknown_fields_are_refused() {
+        let config = RunConfig::default_classify();
+        let json = config.to_json();
+        let back: RunConfig = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, config);
+        let bad = json.replacen("\"devices\"", "\"device\"", 1);
+        let error = serde_json::from_str::<RunConfig>(&bad).expect_err("unknown field");
+        assert!(error.to_string().contains("unknown field `device`"), "{error}");
+    }
+
+    #[test]
+    fn impossible_values_name_their_field() {
+        let mut config = RunConfig::default_classify();
+        config.backend = "cuda".into();
+        let error = config.validate(Path::new("x.json")).expect_err("bad backend");
+        assert!(error.to_string().contains("`backend`"), "{error}");
+
+        let mut config = RunConfig::default_classify();
+        config.data.source = "my.csv".into();
+        let error = config.validate(Path::new("x.json")).expect_err("baseline on csv");
+        assert!(error.to_string().contains("`data.split`"), "{error}");
+
+        let mut config = RunConfig::default_classify();
+        config.train.epochs = 0;
+        let error = config.validate(Path::new("x.json")).expect_err("0 epochs");
+        assert!(error.to_string().contains("epochs"), "{error}");
+    }
+}

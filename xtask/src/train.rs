@@ -1,0 +1,420 @@
+//! `cargo xtask train`: train a model on bundled data or a CSV/TSV file into a run folder
+//! (config.json, metrics.jsonl, checkpoints, model.bpk, report.md, PNG plots).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use seqmodel_tasks::{EncoderKind, Pooling};
+use seqmodel_train::{CHECKPOINT_DIR, MARKER_FILE, ProgressMode, read_marker, write_atomic};
+
+use crate::run::classify::{self, Lexicon};
+use crate::run::config::{CONFIG_FILE, RunConfig, TaskName};
+use crate::run::data;
+use crate::run::error::RunError;
+use crate::run::report::{self, REPORT_FILE, ReportInputs};
+
+/// Options of `cargo xtask train`. With none: classify rt-polarity with a BiLSTM (the PyTorch
+/// baseline's recipe) into `runs/classify-rt-polarity-bilstm`.
+#[derive(Args, Debug, Default)]
+pub struct TrainArgs {
+    /// The task.
+    #[arg(long, value_enum)]
+    pub task: Option<TaskName>,
+    /// A bundled data set (rt-polarity) or a .csv/.tsv file with a header row.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub data: Option<String>,
+    /// The text column of a CSV/TSV file [default: text].
+    #[arg(long, value_name = "C")]
+    pub text_column: Option<String>,
+    /// The label column of a CSV/TSV file [default: label].
+    #[arg(long, value_name = "C")]
+    pub label_column: Option<String>,
+    /// The encoder: rnn, lstm, gru (one direction, final state) or birnn, bilstm, bigru
+    /// (both directions, max-pooled) [default: bilstm].
+    #[arg(long, value_enum, value_name = "K")]
+    pub encoder: Option<EncoderChoice>,
+    /// Pooling over time: last, mean, max, attention [default: the encoder's recipe].
+    #[arg(long, value_name = "P")]
+    pub pooling: Option<String>,
+    /// flex, ndarray or wgpu [default: flex].
+    #[arg(long, value_name = "B")]
+    pub backend: Option<String>,
+    /// Train data-parallel on N devices of the backend [default: 1].
+    #[arg(long, value_name = "N")]
+    pub devices: Option<usize>,
+    /// Epochs [default: 8]; with --resume, train on up to this many.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Examples per batch [default: 64].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Seed of initialisation, shuffling and dropout [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// GloVe/word2vec text file to initialise the embedding from.
+    #[arg(long, value_name = "PATH")]
+    pub embeddings: Option<PathBuf>,
+    /// Keep the pretrained embedding fixed.
+    #[arg(long)]
+    pub freeze_embeddings: bool,
+    /// A complete or partial run config (JSON); flags override it. A run's own config.json
+    /// reproduces that run.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
+    /// The run folder [default: runs/<task>-<data>-<encoder>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its last completed epoch, with its config.json.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Replace whatever run is in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Progress display: auto (terminal UI in a terminal, a line per epoch otherwise), tui,
+    /// plain, quiet.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressChoice,
+}
+
+/// `--encoder`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncoderChoice {
+    /// Elman RNN (tanh), one direction.
+    Rnn,
+    /// LSTM, one direction.
+    Lstm,
+    /// GRU, one direction.
+    Gru,
+    /// Elman RNN, both directions.
+    Birnn,
+    /// LSTM, both directions.
+    Bilstm,
+    /// GRU, both directions.
+    Bigru,
+}
+
+impl EncoderChoice {
+    fn kind(self) -> (EncoderKind, bool) {
+        match self {
+            Self::Rnn => (EncoderKind::Rnn, false),
+            Self::Lstm => (EncoderKind::Lstm, false),
+            Self::Gru => (EncoderKind::Gru, false),
+            Self::Birnn => (EncoderKind::Rnn, true),
+            Self::Bilstm => (EncoderKind::Lstm, true),
+            Self::Bigru => (EncoderKind::Gru, true),
+        }
+    }
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ProgressChoice {
+    /// The terminal UI in a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    /// burn-train's terminal UI.
+    Tui,
+    /// One line per epoch.
+    Plain,
+    /// Nothing but the final result.
+    Quiet,
+}
+
+impl From<ProgressChoice> for ProgressMode {
+    fn from(choice: ProgressChoice) -> Self {
+        match choice {
+            ProgressChoice::Auto => Self::Auto,
+            ProgressChoice::Tui => Self::Tui,
+            ProgressChoice::Plain => Self::Plain,
+            ProgressChoice::Quiet => Self::Quiet,
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The flags that change the config (everything but --out/--resume/--force/--progress).
+    fn config_flags(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        let flags: [(&'static str, bool); 13] = [
+            ("--task", self.task.is_some()),
+            ("--data", self.data.is_some()),
+            ("--text-column", self.text_column.is_some()),
+            ("--label-column", self.label_column.is_some()),
+            ("--encoder", self.encoder.is_some()),
+            ("--pooling", self.pooling.is_some()),
+            ("--backend", self.backend.is_some()),
+            ("--devices", self.devices.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--embeddings", self.embeddings.is_some()),
+            ("--freeze-embeddings", self.freeze_embeddings),
+            ("--config", self.config.is_some()),
+        ];
+        for (flag, set) in flags {
+            if set {
+                given.push(flag);
+            }
+        }
+        given
+    }
+
+    /// The config of a new run: `--config` (or the default), then the flags.
+    pub fn new_config(&self) -> Result<RunConfig, RunError> {
+        let origin = PathBuf::from("command line");
+        let mut config = match &self.config {
+            Some(path) => RunConfig::read(path)?,
+            None => RunConfig::default_classify(),
+        };
+        if let Some(task) = self.task {
+            config.task = task;
+        }
+        if let Some(source) = &self.data {
+            config.data.source = source.clone();
+            if !data::is_bundled(source) && config.data.split == crate::run::config::SplitConfig::Baseline {
+                config.data.split = crate::run::config::SplitConfig::default();
+            }
+        }
+        if let Some(c) = &self.text_column {
+            config.data.text_column = c.clone();
+        }
+        if let Some(c) = &self.label_column {
+            config.data.label_column = c.clone();
+        }
+        if let Some(choice) = self.encoder {
+            let (kind, bidirectional) = choice.kind();
+            config.model.encoder.kind = kind;
+            config.model.encoder.bidirectional = bidirectional;
+            // The baseline recipes: max-pool both directions, the final state of one.
+            config.model.pooling = if bidirectional {
+                Pooling::Max
+            } else {
+                Pooling::Last
+            };
+        }
+        if let Some(p) = &self.pooling {
+            config.model.pooling = p.parse().map_err(|error: seqmodel_tasks::TaskError| {
+                RunError::ConfigValue {
+                    origin: origin.clone(),
+                    field: "--pooling".into(),
+                    message: error.to_string(),
+                }
+            })?;
+        }
+        if let Some(b) = &self.backend {
+            config.backend = b.clone();
+        }
+        if let Some(n) = self.devices {
+            config.devices = n;
+        }
+        if let Some(n) = self.epochs {
+            config.train.epochs = n;
+        }
+        if let Some(n) = self.batch_size {
+            config.train.batch_size = n;
+        }
+        if let Some(seed) = self.seed {
+            config.train.seed = seed;
+        }
+        if let Some(path) = &self.embeddings {
+            config.data.embeddings = Some(path.clone());
+        }
+        if self.freeze_embeddings {
+            config.data.freeze_embeddings = true;
+        }
+        config.validate(self.config.as_deref().unwrap_or(&origin))?;
+        Ok(config)
+    }
+}
+
+/// The default run folder of `config`.
+pub fn default_out(config: &RunConfig) -> PathBuf {
+    let source = Path::new(&config.data.source)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("data")
+        .to_string();
+    let task = match config.task {
+        TaskName::Classify => "classify",
+    };
+    PathBuf::from("runs").join(format!("{task}-{source}-{}", report::encoder_tag(config)))
+}
+
+/// Runs `cargo xtask train`.
+pub fn run(args: &TrainArgs) -> Result<(), RunError> {
+    let (config, out, resume_after) = if args.resume {
+        resume_config(args)?
+    } else {
+        let config = args.new_config()?;
+        let out = args.out.clone().unwrap_or_else(|| default_out(&config));
+        check_fresh_folder(&out, args.force)?;
+        (config, out, None)
+    };
+
+    let split = data::read_split(&config.data)?;
+    let lexicon = if resume_after.is_some() {
+        let saved = Lexicon::load(&out)?;
+        let rebuilt = Lexicon::build(&config, &split)?;
+        if saved.vocab.tokens() != rebuilt.vocab.tokens() || saved.labels != rebuilt.labels {
+            return Err(RunError::Data(format!(
+                "{}: the data changed since the run started (its vocabulary or classes differ \
+                 from {}); resume with the same data, or start a new run",
+                config.data.source,
+                out.join(classify::VOCAB_FILE).display()
+            )));
+        }
+        saved
+    } else {
+        Lexicon::build(&config, &split)?
+    };
+    // Everything that can be checked without training is checked: build the model once.
+    let device = config.backend()?.device()?;
+    classify::new_model(&config, &lexicon, &device)?;
+
+    if args.force && out.exists() {
+        std::fs::remove_dir_all(&out).map_err(|error| RunError::io(&out, error))?;
+    }
+    std::fs::create_dir_all(&out).map_err(|error| RunError::io(&out, error))?;
+    let config_path = out.join(CONFIG_FILE);
+    write_atomic(&config_path, config.to_json().as_bytes())
+        .map_err(|error| RunError::io(&config_path, error))?;
+    lexicon.save(&out)?;
+    let sizes = [
+        split.train.items().len(),
+        split.valid.items().len(),
+        split.test.items().len(),
+    ];
+    println!(
+        "classify {}: {} / {} / {} examples, {} classes, vocabulary {}, {} on {} → {}",
+        config.data.source,
+        sizes[0],
+        sizes[1],
+        sizes[2],
+        lexicon.labels.len(),
+        lexicon.vocab.len(),
+        report::encoder_tag(&config),
+        config.backend,
+        out.display()
+    );
+
+    let trained = classify::train(
+        &config,
+        &split,
+        &lexicon,
+        &out,
+        resume_after,
+        args.progress.into(),
+    )?;
+    let test_items = lexicon.relabel(&split.test)?;
+    let test = classify::evaluate(&trained.model, &lexicon, &test_items, &device)?;
+    seqmodel_train::plots::plot_curves(&trained.summary.epochs, &out)
+        .map_err(|error| RunError::Train(error.to_string()))?;
+    seqmodel_train::plots::plot_confusion(
+        &test.confusion,
+        lexicon.labels.names(),
+        "test confusion matrix",
+        &out.join("confusion.png"),
+    )
+    .map_err(|error| RunError::Train(error.to_string()))?;
+    let device_text = device_description(&config);
+    report::write(&ReportInputs {
+        config: &config,
+        epochs: &trained.summary.epochs,
+        epoch: trained.epoch,
+        stopped_early_after: trained.summary.stopped_early_after,
+        test: &test,
+        labels: lexicon.labels.names(),
+        parameters: classify::parameter_count(&trained.model),
+        vocab: lexicon.vocab.len(),
+        split_sizes: sizes,
+        device: device_text,
+        dir: &out,
+    })?;
+    println!(
+        "test: accuracy {:.2} %, macro-F1 {:.2} % ({} examples, weights of epoch {}); report: {}",
+        test.report.accuracy * 100.0,
+        test.report.macro_avg.f_score * 100.0,
+        test.examples,
+        trained.epoch,
+        out.join(REPORT_FILE).display()
+    );
+    Ok(())
+}
+
+fn device_description(config: &RunConfig) -> String {
+    match config.backend() {
+        Ok(backend) => format!("{backend:?}"),
+        Err(_) => config.backend.clone(),
+    }
+}
+
+/// `--resume`: the run's own config; only `--epochs` may change it.
+fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>), RunError> {
+    let flags = args.config_flags();
+    if !flags.is_empty() {
+        return Err(RunError::ConfigValue {
+            origin: PathBuf::from("command line"),
+            field: flags.join(", "),
+            message: "--resume continues a run with its own config.json; only --epochs may \
+                      change (drop the other flags, or start a new run with --out)"
+                .into(),
+        });
+    }
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => default_out(&RunConfig::default_classify()),
+    };
+    let config_path = out.join(CONFIG_FILE);
+    if !config_path.is_file() {
+        return Err(RunError::NoRun {
+            dir: out,
+            what: CONFIG_FILE.into(),
+        });
+    }
+    let mut config = RunConfig::read(&config_path)?;
+    if let Some(epochs) = args.epochs {
+        config.train.epochs = epochs;
+        config.validate(&config_path)?;
+    }
+    let marker = read_marker(&out.join(CHECKPOINT_DIR))?;
+    let Some(marker) = marker else {
+        return Err(RunError::NoRun {
+            dir: out.clone(),
+            what: format!("{CHECKPOINT_DIR}/{MARKER_FILE} (no epoch was completed)"),
+        });
+    };
+    if marker.epoch >= config.train.epochs {
+        return Err(RunError::ConfigValue {
+            origin: config_path,
+            field: "train.epochs".into(),
+            message: format!(
+                "the run has completed all {} epochs; pass --epochs N (N > {}) to train further",
+                marker.epoch, marker.epoch
+            ),
+        });
+    }
+    Ok((config, out, Some(marker.epoch)))
+}
+
+/// A new run must not land on an existing one, unless `--force`.
+fn check_fresh_folder(out: &Path, force: bool) -> Result<(), RunError> {
+    if force {
+        return Ok(());
+    }
+    if out.join(REPORT_FILE).is_file() {
+        return Err(RunError::RunFinished {
+            dir: out.to_path_buf(),
+        });
+    }
+    if let Some(marker) = read_marker(&out.join(CHECKPOINT_DIR))? {
+        return Err(RunError::ConfigValue {
+            origin: out.to_path_buf(),
+            field: "--out".into(),
+            message: format!(
+                "an unfinished run is there (epoch {} complete); pass --resume to continue it or \
+                 --force to start over",
+                marker.epoch
+            ),
+        });
+    }
+    Ok(())
+}
