@@ -15,6 +15,9 @@
 //!   accuracy and macro-F1 ([`ClassMetric`]); plain per-epoch lines when not in a terminal.
 //! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
 //!   cosine, step, reduce-on-plateau; [`Schedule`]).
+//! - `plots` (feature `plots`, on by default): PNG pictures of a run drawn with plotters —
+//!   loss and validation-metric curves from [`EpochRecord`]s, a confusion matrix, a forecast
+//!   against the actual series.
 //!
 //! Every seqmodel layer takes a `&Device` and never names a backend; binaries turn a
 //! `--backend flex|ndarray|wgpu` flag into a device with [`device::BackendName::device`] and
@@ -46,6 +49,8 @@ mod guard;
 mod loader;
 mod model_file;
 mod monitor;
+#[cfg(feature = "plots")]
+pub mod plots;
 mod progress;
 mod schedule;
 mod step;
@@ -72,6 +77,8 @@ pub use guard::{NonFiniteGuard, Tripped};
 pub use loader::EpochLoader;
 pub use model_file::{MODEL_FILE, load_model, save_model};
 pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
+#[cfg(feature = "plots")]
+pub use plots::{PlotError, plot_confusion, plot_curves, plot_series};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
