@@ -1239,7 +1239,7 @@ mod tests {
             assert_eq!(png_size(&path), SERIES_SIZE, "{name}");
         }
         assert_eq!(listing(&dir), ["long.png", "one.png", "short.png"]);
-        // Kept for a look: the long one exercises wide y labels and unmarked lines.
+        let _ = fs::remove_dir_all(&dir);
     }
 
     /// The actual series fixes the y range; the only prediction is an isolated point, so the

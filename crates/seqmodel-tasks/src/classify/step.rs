@@ -43,3 +43,15 @@ impl InferenceStep for TextClassifier {
             .unwrap_or_else(|e| panic!("{STEP_INVARIANT}: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// burn-train's `Learner` takes any `LearnerModel` (both steps, `Module`, `Display`).
+    #[test]
+    fn text_classifier_is_a_learner_model() {
+        fn learner_model<M: burn::train::LearnerModel>() {}
+        learner_model::<TextClassifier>();
+    }
+}
