@@ -62,7 +62,10 @@ pub fn run(args: &EvalArgs) -> Result<(), RunError> {
     println!("{name}: {} examples", evaluation.examples);
     println!("accuracy  {:.2} %", report.accuracy * 100.0);
     println!("macro-F1  {:.2} %", report.macro_avg.f_score * 100.0);
-    println!("{:<16} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "F1", "support");
+    println!(
+        "{:<16} {:>9} {:>9} {:>9} {:>8}",
+        "class", "precision", "recall", "F1", "support"
+    );
     for (class, scores) in &report.per_class {
         let label = loaded.lexicon.labels.name(*class).unwrap_or("?");
         println!(

@@ -7,6 +7,10 @@ mod bench_data;
 mod check_layering;
 mod ci;
 mod devices;
+mod eval;
+mod predict;
+mod run;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +24,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train a model into a run folder (with no options: classify rt-polarity with a BiLSTM):
+    /// config.json, metrics.jsonl, checkpoints, model.bpk, report.md and PNG plots.
+    Train(Box<train::TrainArgs>),
+    /// Score a finished run on its test split, or on another labelled .csv/.tsv file.
+    Eval(eval::EvalArgs),
+    /// Label texts with a finished run: one per line of a file or stdin; prints
+    /// `label<TAB>probability<TAB>text`.
+    Predict(predict::PredictArgs),
     /// Run exactly what CI runs (`bash .ci/run`): fmt, clippy, the tests, the wgpu tests.
     Ci(ci::CiArgs),
     /// List each compiled-in backend and whether it starts on this machine.
@@ -45,6 +57,9 @@ fn main() -> std::process::ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) => return run_job(train::run(&args)),
+        Command::Eval(args) => return run_job(eval::run(&args)),
+        Command::Predict(args) => return run_job(predict::run(&args)),
         Command::Ci(args) => ci::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::BenchData(args) => bench_data::run(&args),
@@ -56,6 +71,17 @@ fn main() -> std::process::ExitCode {
         Err(message) => {
             eprintln!("error: {message}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A refused or failed run: one line, exit code 2, no backtrace.
+fn run_job(result: Result<(), run::error::RunError>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::from(run::error::EXIT_USAGE)
         }
     }
 }

@@ -170,7 +170,9 @@ impl TrainArgs {
         }
         if let Some(source) = &self.data {
             config.data.source = source.clone();
-            if !data::is_bundled(source) && config.data.split == crate::run::config::SplitConfig::Baseline {
+            if !data::is_bundled(source)
+                && config.data.split == crate::run::config::SplitConfig::Baseline
+            {
                 config.data.split = crate::run::config::SplitConfig::default();
             }
         }
@@ -192,13 +194,13 @@ impl TrainArgs {
             };
         }
         if let Some(p) = &self.pooling {
-            config.model.pooling = p.parse().map_err(|error: seqmodel_tasks::TaskError| {
-                RunError::ConfigValue {
-                    origin: origin.clone(),
-                    field: "--pooling".into(),
-                    message: error.to_string(),
-                }
-            })?;
+            config.model.pooling =
+                p.parse()
+                    .map_err(|error: seqmodel_tasks::TaskError| RunError::ConfigValue {
+                        origin: origin.clone(),
+                        field: "--pooling".into(),
+                        message: error.to_string(),
+                    })?;
         }
         if let Some(b) = &self.backend {
             config.backend = b.clone();

@@ -192,6 +192,7 @@ fn train_eval_predict_and_a_finished_run_is_kept() {
         "labels.json",
         "metrics.jsonl",
         "model.bpk",
+        "model.safetensors",
         "report.md",
         "loss.png",
         "metrics.png",
@@ -222,9 +223,10 @@ fn train_eval_predict_and_a_finished_run_is_kept() {
         &dir,
     );
     assert!(rerun.status.success(), "{}", stderr(&rerun));
+    // (model.bpk holds random parameter ids; model.safetensors holds names and values only.)
     assert_eq!(
-        std::fs::read(run.join("model.bpk")).expect("model"),
-        std::fs::read(dir.join("rerun/model.bpk")).expect("model"),
+        std::fs::read(run.join("model.safetensors")).expect("model"),
+        std::fs::read(dir.join("rerun/model.safetensors")).expect("model"),
         "a rerun from config.json gives other weights"
     );
 
@@ -317,8 +319,8 @@ fn a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     let resumed = xtask(&["train", "--resume", "--out", "killed"], &dir);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert_eq!(
-        std::fs::read(dir.join("whole/model.bpk")).expect("model"),
-        std::fs::read(run.join("model.bpk")).expect("model"),
+        std::fs::read(dir.join("whole/model.safetensors")).expect("model"),
+        std::fs::read(run.join("model.safetensors")).expect("model"),
         "killed after epoch {done} and resumed: other weights than the uninterrupted run"
     );
     let epochs: Vec<u64> = std::fs::read_to_string(run.join("metrics.jsonl"))

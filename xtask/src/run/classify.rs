@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoader;
+use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::tensor::Device;
 use seqmodel_data::{
@@ -28,6 +28,10 @@ pub const VOCAB_FILE: &str = "vocab.json";
 /// The class names of a run, in id order.
 pub const LABELS_FILE: &str = "labels.json";
 
+/// The best epoch's weights under PyTorch's names (`RNNClassifier` of the baseline script), for
+/// `torch`'s `load_state_dict(safetensors.torch.load_file(...))`.
+pub const SAFETENSORS_FILE: &str = "model.safetensors";
+
 /// Examples per batch when evaluating or predicting.
 const EVAL_BATCH: usize = 256;
 
@@ -46,7 +50,9 @@ impl Lexicon {
     /// Builds the vocabulary from the training split.
     pub fn build(config: &RunConfig, data: &SplitData) -> Result<Self, RunError> {
         let tokenizer: Arc<dyn Tokenizer> = Arc::new(WhitespaceTokenizer::default());
-        let mut vocab_config = VocabConfig::default().with_min_freq(config.data.min_freq);
+        let mut vocab_config = VocabConfig::default()
+            .with_bos_eos(false) // a classifier reads, it never generates
+            .with_min_freq(config.data.min_freq);
         if let Some(max) = config.data.max_vocab {
             vocab_config = vocab_config.with_max_size(max);
         }
@@ -86,9 +92,8 @@ impl Lexicon {
                 path: path.clone(),
                 message: error.to_string(),
             })?;
-        let labels = LabelSet::new(names).map_err(|error| {
-            RunError::Data(format!("{}: {error}", path.display()))
-        })?;
+        let labels = LabelSet::new(names)
+            .map_err(|error| RunError::Data(format!("{}: {error}", path.display())))?;
         Ok(Self {
             tokenizer: Arc::new(WhitespaceTokenizer::default()),
             vocab: Arc::new(vocab),
@@ -111,7 +116,10 @@ impl Lexicon {
 
     /// Re-labels `data` (read with its own label set) into this lexicon's class ids: a class
     /// the run never saw is an error naming it.
-    pub fn relabel(&self, data: &TextClassificationDataset) -> Result<Vec<TextClassItem>, RunError> {
+    pub fn relabel(
+        &self,
+        data: &TextClassificationDataset,
+    ) -> Result<Vec<TextClassItem>, RunError> {
         data.items()
             .iter()
             .map(|item| {
@@ -236,11 +244,21 @@ pub fn train(
     let fresh = new_model(config, lexicon, &device)?;
     let model = load_epoch(fresh, out, epoch)?;
     save_model(&model, &out.join(MODEL_FILE))?;
+    export_safetensors(&model, &out.join(SAFETENSORS_FILE))?;
     Ok(Trained {
         summary,
         model,
         epoch,
     })
+}
+
+/// Writes `model`'s parameters under PyTorch's names as safetensors (atomically).
+pub fn export_safetensors(model: &TextClassifier, path: &Path) -> Result<(), RunError> {
+    let bytes = model
+        .state_dict()
+        .to_bytes()
+        .map_err(|error| RunError::Task(error.to_string()))?;
+    write_atomic(path, &bytes).map_err(|error| RunError::io(path, error))
 }
 
 /// A finished run, loaded for `eval` or `predict`.
@@ -309,7 +327,7 @@ pub fn probabilities(
         let [rows, classes] = probs.dims();
         let values = probs
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .map_err(|error| RunError::Task(format!("reading probabilities: {error:?}")))?;
         out.extend((0..rows).map(|r| values[r * classes..(r + 1) * classes].to_vec()));
     }

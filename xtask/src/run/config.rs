@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use seqmodel_tasks::ClassifierConfig;
 use seqmodel_train::device::BackendName;
 use seqmodel_train::{MonitorConfig, MonitorMode, OptimizerConfig, TrainConfig};
+use serde::{Deserialize, Serialize};
 
 use super::error::RunError;
 
@@ -246,19 +246,26 @@ mod tests {
         assert_eq!(back, config);
         let bad = json.replacen("\"devices\"", "\"device\"", 1);
         let error = serde_json::from_str::<RunConfig>(&bad).expect_err("unknown field");
-        assert!(error.to_string().contains("unknown field `device`"), "{error}");
+        assert!(
+            error.to_string().contains("unknown field `device`"),
+            "{error}"
+        );
     }
 
     #[test]
     fn impossible_values_name_their_field() {
         let mut config = RunConfig::default_classify();
         config.backend = "cuda".into();
-        let error = config.validate(Path::new("x.json")).expect_err("bad backend");
+        let error = config
+            .validate(Path::new("x.json"))
+            .expect_err("bad backend");
         assert!(error.to_string().contains("`backend`"), "{error}");
 
         let mut config = RunConfig::default_classify();
         config.data.source = "my.csv".into();
-        let error = config.validate(Path::new("x.json")).expect_err("baseline on csv");
+        let error = config
+            .validate(Path::new("x.json"))
+            .expect_err("baseline on csv");
         assert!(error.to_string().contains("`data.split`"), "{error}");
 
         let mut config = RunConfig::default_classify();

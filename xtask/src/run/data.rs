@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use seqmodel_data::{
-    DataDir, Split, SplitRatios, TableFormat, TextClassItem, TextClassificationDataset,
-};
+use seqmodel_data::bundled::DataDir;
+use seqmodel_data::{Split, SplitRatios, TableFormat, TextClassItem, TextClassificationDataset};
 
 use super::config::{BUNDLED, DataConfig, SplitConfig};
 use super::error::RunError;
@@ -136,11 +135,15 @@ pub fn read_split_file(path: &Path, all: &TextClassificationDataset) -> Result<S
                 fields.len()
             )));
         };
-        let class = all.labels().id(label).map_err(|error| {
-            RunError::Data(format!("{}: {error}", at()))
-        })?;
+        let class = all
+            .labels()
+            .id(label)
+            .map_err(|error| RunError::Data(format!("{}: {error}", at())))?;
         let line: usize = line.parse().map_err(|_| {
-            RunError::Data(format!("{}: expected a line number, found \"{line}\"", at()))
+            RunError::Data(format!(
+                "{}: expected a line number, found \"{line}\"",
+                at()
+            ))
         })?;
         if line == 0 || line > counts[class] {
             return Err(RunError::Data(format!(
@@ -222,7 +225,8 @@ mod tests {
 
     #[test]
     fn a_split_file_maps_label_lines_to_examples() {
-        let split = split_of("# comment\ntrain\tneg\t2\nvalid\tpos\t1\ntest\tneg\t1\n").expect("ok");
+        let split =
+            split_of("# comment\ntrain\tneg\t2\nvalid\tpos\t1\ntest\tneg\t1\n").expect("ok");
         assert_eq!(split.train, [1]);
         assert_eq!(split.valid, [2]);
         assert_eq!(split.test, [0]);
@@ -231,7 +235,10 @@ mod tests {
     #[test]
     fn a_split_file_that_does_not_fit_is_an_error_naming_the_line() {
         let error = split_of("train\tneg\t1\ntrain\tneg\t1\n").expect_err("twice");
-        assert!(error.to_string().contains(":2: neg line 1 is listed twice"), "{error}");
+        assert!(
+            error.to_string().contains(":2: neg line 1 is listed twice"),
+            "{error}"
+        );
         let error = split_of("train\tneg\t3\n").expect_err("no such line");
         assert!(error.to_string().contains("does not exist"), "{error}");
         let error = split_of("train\tneg\t1\ntrain\tneg\t2\n").expect_err("missing");

@@ -37,9 +37,7 @@ pub enum RunError {
         message: String,
     },
     /// `--data` names neither a bundled data set nor a file.
-    #[error(
-        "--data {given}: not a bundled data set ({bundled}) nor an existing .csv/.tsv file"
-    )]
+    #[error("--data {given}: not a bundled data set ({bundled}) nor an existing .csv/.tsv file")]
     UnknownData {
         /// What was given.
         given: String,

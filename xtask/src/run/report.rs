@@ -67,12 +67,23 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
         c.data.source,
         encoder_tag(c)
     );
-    let _ = writeln!(md, "## Test ({} examples, weights of epoch {})\n", inputs.test.examples, inputs.epoch);
+    let _ = writeln!(
+        md,
+        "## Test ({} examples, weights of epoch {})\n",
+        inputs.test.examples, inputs.epoch
+    );
     let _ = writeln!(md, "| metric | value |\n|---|---|");
     let _ = writeln!(md, "| accuracy | {:.2} % |", test.accuracy * 100.0);
     let _ = writeln!(md, "| macro-F1 | {:.2} % |", test.macro_avg.f_score * 100.0);
-    let _ = writeln!(md, "| weighted-F1 | {:.2} % |\n", test.weighted.f_score * 100.0);
-    let _ = writeln!(md, "| class | precision | recall | F1 | support |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| weighted-F1 | {:.2} % |\n",
+        test.weighted.f_score * 100.0
+    );
+    let _ = writeln!(
+        md,
+        "| class | precision | recall | F1 | support |\n|---|---|---|---|---|"
+    );
     for (class, scores) in &test.per_class {
         let name = inputs.labels.get(*class).map_or("?", String::as_str);
         let _ = writeln!(
@@ -92,7 +103,12 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     let _ = writeln!(md, "| backend | {} ({}) |", c.backend, inputs.device);
     let _ = writeln!(md, "| devices | {} |", c.devices);
     let _ = writeln!(md, "| seed | {} |", c.train.seed);
-    let _ = writeln!(md, "| epochs run | {} of {} |", inputs.epochs.len(), c.train.epochs);
+    let _ = writeln!(
+        md,
+        "| epochs run | {} of {} |",
+        inputs.epochs.len(),
+        c.train.epochs
+    );
     if let Some(e) = inputs.stopped_early_after {
         let _ = writeln!(md, "| early stopping | after epoch {e} |");
     }
@@ -104,13 +120,20 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     if let Some(m) = median(&seconds) {
         let _ = writeln!(md, "| time per epoch (median, train + valid) | {m:.2} s |");
     }
-    let _ = writeln!(md, "| total epoch time | {:.1} s |", seconds.iter().sum::<f64>());
+    let _ = writeln!(
+        md,
+        "| total epoch time | {:.1} s |",
+        seconds.iter().sum::<f64>()
+    );
     let _ = writeln!(md, "| parameters | {} |", thousands(inputs.parameters));
     let _ = writeln!(md, "| vocabulary | {} |", thousands(inputs.vocab));
     let [tr, va, te] = inputs.split_sizes;
     let _ = writeln!(md, "| train / valid / test | {tr} / {va} / {te} |\n");
 
-    let _ = writeln!(md, "| epoch | s | train loss | valid loss | valid accuracy | valid macro-F1 |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| epoch | s | train loss | valid loss | valid accuracy | valid macro-F1 |\n|---|---|---|---|---|---|"
+    );
     for e in inputs.epochs {
         let get = |map: &std::collections::BTreeMap<String, f64>, k: &str| {
             map.get(k).map_or("–".to_string(), |v| format!("{v:.4}"))
@@ -126,7 +149,10 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
             get(&e.valid, "macro_f1")
         );
     }
-    let _ = writeln!(md, "\n![loss](loss.png) ![validation metrics](metrics.png)\n");
+    let _ = writeln!(
+        md,
+        "\n![loss](loss.png) ![validation metrics](metrics.png)\n"
+    );
     let _ = writeln!(md, "## Reproduce\n");
     let _ = writeln!(
         md,
