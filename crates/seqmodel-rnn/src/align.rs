@@ -29,7 +29,7 @@ impl LeftAlignment {
         let mut to_right = Vec::with_capacity(batch * time);
         let mut to_left = Vec::with_capacity(batch * time);
         for (b, &length) in lengths.iter().enumerate() {
-            debug_assert!(length <= time, "lengths are validated before alignment");
+            kernel_check!(length <= time, "lengths are validated before alignment");
             let shift = time - length; // leading padding of row b
             let row = (b * time) as i64;
             to_right.extend((0..time).map(|t| row + ((t + shift) % time) as i64));

@@ -87,7 +87,7 @@ impl PaddingMask {
     pub fn new(mask: Tensor<2, Bool>) -> Self {
         let [batch, time] = mask.dims();
         let time_major = mask.clone().swap_dims(0, 1);
-        debug_assert_eq!(time_major.dims(), [time, batch]);
+        kernel_check_eq!(time_major.dims(), [time, batch]);
         Self { mask, time_major }
     }
 

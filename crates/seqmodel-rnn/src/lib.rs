@@ -41,6 +41,27 @@
 //! [`FusedUnavailable`] reason) and [`Execution::Fused`] (reporting the reason as
 //! [`Error::FusedUnavailable`]); the layers' API does not change.
 
+/// `assert!` when the `kernel-checks` feature is on, nothing otherwise. The fused kernels'
+/// per-tile and per-span preconditions (and a few invariants of the layers) use it: the crate's
+/// own tests turn the feature on (a dev-dependency of the crate on itself), so every test checks
+/// them, while `cargo xtask train` and other users do not pay for them on every time step.
+macro_rules! kernel_check {
+    ($($arg:tt)*) => {
+        if cfg!(feature = "kernel-checks") {
+            assert!($($arg)*);
+        }
+    };
+}
+
+/// [`kernel_check!`] for equality (`assert_eq!` when the `kernel-checks` feature is on).
+macro_rules! kernel_check_eq {
+    ($($arg:tt)*) => {
+        if cfg!(feature = "kernel-checks") {
+            assert_eq!($($arg)*);
+        }
+    };
+}
+
 mod align;
 mod cell;
 mod driver;

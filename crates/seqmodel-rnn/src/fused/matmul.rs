@@ -143,8 +143,8 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     ldc: usize,
     accumulate: bool,
 ) {
-    debug_assert!(!ap.is_null() && !block.is_null() && !c.is_null());
-    debug_assert!(MR <= 1 || ldc >= NV * S::LANES, "tile rows overlap");
+    kernel_check!(!ap.is_null() && !block.is_null() && !c.is_null());
+    kernel_check!(MR <= 1 || ldc >= NV * S::LANES, "tile rows overlap");
     unsafe {
         let mut acc = [[S::splat(0.0); NV]; MR];
         if accumulate {
@@ -184,8 +184,8 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
 /// `a` valid for every `(r, kk)` with `r < rows`, `kk < k`; `ap` for `k * rows` values.
 #[inline(always)]
 unsafe fn pack_rows(k: usize, a: *const f32, (rs, cs): (usize, usize), rows: usize, ap: *mut f32) {
-    debug_assert!(!a.is_null() && !ap.is_null());
-    debug_assert!(rows <= 16, "one tile of rows");
+    kernel_check!(!a.is_null() && !ap.is_null());
+    kernel_check!(rows <= 16, "one tile of rows");
     unsafe {
         if cs == 1 {
             // Row-major: write `ap` in order, reading the rows side by side (in row-outer
@@ -222,7 +222,7 @@ unsafe fn pack_transposed<const MR: usize>(
     cs: usize,
     ap: *mut f32,
 ) {
-    debug_assert!(!a.is_null() && !ap.is_null());
+    kernel_check!(!a.is_null() && !ap.is_null());
     let full = m / MR * MR;
     let rest = m - full;
     unsafe {
@@ -258,8 +258,8 @@ unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     ldc: usize,
     scratch: &mut Vec<f32>,
 ) {
-    debug_assert_eq!(p.width, NV * S::LANES);
-    debug_assert!(
+    kernel_check_eq!(p.width, NV * S::LANES);
+    kernel_check!(
         MR <= 16,
         "the remainder dispatch covers tiles of up to 16 rows"
     );

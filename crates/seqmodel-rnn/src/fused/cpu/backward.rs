@@ -237,7 +237,7 @@ fn backward_block_isa(
 /// # Safety
 /// `S` must be supported by the running code; `w` packed for `S`'s instruction set
 /// (`W_hh` as `[G*H, H]` rows); `saved`, `d_out` and `job` sized for `dims` and `kind` as
-/// [`backward`] makes them (checked there, and by the `debug_assert!`s below).
+/// [`backward`] makes them (checked there, and by the `kernel_check!`s below).
 #[inline(always)]
 unsafe fn backward_block<S: TiledProduct>(
     kind: CellKind,
@@ -261,14 +261,14 @@ unsafe fn backward_block<S: TiledProduct>(
     let m = job.rows.len();
     let np = w.padded_n();
     let out_row = time * h_;
-    debug_assert_eq!(w.shape(), (gh, h_), "W_hh rows: [G*H, H]");
-    debug_assert!(job.rows.end <= lengths.len() && job.rows.end <= batch);
-    debug_assert_eq!(job.d_xp.len(), m * time * gh, "d_xp rows: [m, T, G*H]");
-    debug_assert!(!kind.is_gru() || job.d_gh.len() == m * time * gh);
-    debug_assert_eq!(job.d_h0.len(), m * h_, "d_h0 rows: [m, H]");
-    debug_assert!(!kind.has_cell() || job.d_c0.len() == m * h_);
-    debug_assert_eq!(d_out.len(), batch * (time + kind.state_rows()) * h_);
-    debug_assert!(saved.act.len() == batch * time * sg && saved.hprev.len() == batch * out_row);
+    kernel_check_eq!(w.shape(), (gh, h_), "W_hh rows: [G*H, H]");
+    kernel_check!(job.rows.end <= lengths.len() && job.rows.end <= batch);
+    kernel_check_eq!(job.d_xp.len(), m * time * gh, "d_xp rows: [m, T, G*H]");
+    kernel_check!(!kind.is_gru() || job.d_gh.len() == m * time * gh);
+    kernel_check_eq!(job.d_h0.len(), m * h_, "d_h0 rows: [m, H]");
+    kernel_check!(!kind.has_cell() || job.d_c0.len() == m * h_);
+    kernel_check_eq!(d_out.len(), batch * (time + kind.state_rows()) * h_);
+    kernel_check!(saved.act.len() == batch * time * sg && saved.hprev.len() == batch * out_row);
     let lengths = &lengths[job.rows.clone()];
     // Carried gradients of the state, initialised from the gradients of h_n (and c_n).
     let mut dh = vec![0.0f32; m * h_];

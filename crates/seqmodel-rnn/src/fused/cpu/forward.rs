@@ -199,7 +199,7 @@ fn forward_block_isa(
 /// # Safety
 /// `S` must be supported by the running code; `wt` packed for `S`'s instruction set
 /// (`[H, G*H]`); `inputs` and `job` sized for `dims` and `kind` as [`forward_prepacked`] makes
-/// them (checked by `check_inputs`, and by the `debug_assert!`s below).
+/// them (checked by `check_inputs`, and by the `kernel_check!`s below).
 #[inline(always)]
 unsafe fn forward_block<S: TiledProduct>(
     kind: CellKind,
@@ -217,15 +217,15 @@ unsafe fn forward_block<S: TiledProduct>(
     let m = job.rows.len();
     let np = wt.padded_n();
     let out_row = time * h_;
-    debug_assert_eq!(wt.shape(), (h_, gh), "W_hh^T: [H, G*H]");
-    debug_assert!(inputs.xs >= gh && inputs.xp.len() >= (b0 + m) * time * inputs.xs);
-    debug_assert!(job.rows.end <= inputs.lengths.len() && inputs.h0.len() >= (b0 + m) * h_);
-    debug_assert_eq!(job.out.len(), m * out_row, "output rows: [m, T, H]");
-    debug_assert_eq!(job.h_n.len(), m * h_, "h_n rows: [m, H]");
-    debug_assert!(!train || (job.act.len() == m * time * sg && job.hprev.len() == m * out_row));
-    debug_assert!(!kind.has_cell() || job.c_n.len() == m * h_);
-    debug_assert!(!(train && kind.has_cell()) || job.cprev.len() == m * out_row);
-    debug_assert!(!kind.is_gru() || inputs.b_hn.len() == h_);
+    kernel_check_eq!(wt.shape(), (h_, gh), "W_hh^T: [H, G*H]");
+    kernel_check!(inputs.xs >= gh && inputs.xp.len() >= (b0 + m) * time * inputs.xs);
+    kernel_check!(job.rows.end <= inputs.lengths.len() && inputs.h0.len() >= (b0 + m) * h_);
+    kernel_check_eq!(job.out.len(), m * out_row, "output rows: [m, T, H]");
+    kernel_check_eq!(job.h_n.len(), m * h_, "h_n rows: [m, H]");
+    kernel_check!(!train || (job.act.len() == m * time * sg && job.hprev.len() == m * out_row));
+    kernel_check!(!kind.has_cell() || job.c_n.len() == m * h_);
+    kernel_check!(!(train && kind.has_cell()) || job.cprev.len() == m * out_row);
+    kernel_check!(!kind.is_gru() || inputs.b_hn.len() == h_);
     let mut h = inputs.h0[b0 * h_..(b0 + m) * h_].to_vec();
     let mut c = if kind.has_cell() {
         inputs.c0[b0 * h_..(b0 + m) * h_].to_vec()

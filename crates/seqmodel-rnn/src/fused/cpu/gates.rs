@@ -27,14 +27,14 @@ pub(super) struct LstmPtrs {
 /// `tanh_cell` valid for `H` writes.
 #[inline(always)]
 pub(super) unsafe fn lstm_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(j1 <= h_, "columns past H");
-    debug_assert!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null());
-    debug_assert!(!p.h.is_null() && !p.c.is_null() && !p.out.is_null());
-    debug_assert!(p.act.is_null() || !p.tanh_cell.is_null());
+    kernel_check!(j1 <= h_, "columns past H");
+    kernel_check!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null());
+    kernel_check!(!p.h.is_null() && !p.c.is_null() && !p.out.is_null());
+    kernel_check!(p.act.is_null() || !p.tanh_cell.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `4H` (x, g, act) and `H` (h, c, out, cell).
@@ -91,13 +91,13 @@ pub(super) struct GruPtrs {
 /// reads and writes; `act` null or valid for `4H` writes.
 #[inline(always)]
 pub(super) unsafe fn gru_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(j1 <= h_, "columns past H");
-    debug_assert!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null() && !p.b_hn.is_null());
-    debug_assert!(!p.h.is_null() && !p.out.is_null());
+    kernel_check!(j1 <= h_, "columns past H");
+    kernel_check!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null() && !p.b_hn.is_null());
+    kernel_check!(!p.h.is_null() && !p.out.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `3H` (x, g), `4H` (act), `H` (the rest).
@@ -145,12 +145,12 @@ pub(super) struct RnnPtrs {
 /// `j1` writes.
 #[inline(always)]
 pub(super) unsafe fn rnn_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null());
-    debug_assert!(!p.h.is_null() && !p.out.is_null());
+    kernel_check!(!p.x.is_null() && !p.b.is_null() && !p.g.is_null());
+    kernel_check!(!p.h.is_null() && !p.out.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `H` each.
@@ -190,13 +190,13 @@ pub(super) struct LstmBackPtrs {
 /// `cprev` for `H` reads; `dc` for `H` reads and writes.
 #[inline(always)]
 pub(super) unsafe fn lstm_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &LstmBackPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(j1 <= h_, "columns past H");
-    debug_assert!(!p.dh.is_null() && !p.dc.is_null() && !p.dout.is_null() && !p.act.is_null());
-    debug_assert!(!p.tanh_cell.is_null() && !p.cprev.is_null() && !p.dx.is_null());
+    kernel_check!(j1 <= h_, "columns past H");
+    kernel_check!(!p.dh.is_null() && !p.dc.is_null() && !p.dout.is_null() && !p.act.is_null());
+    kernel_check!(!p.tanh_cell.is_null() && !p.cprev.is_null() && !p.dx.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `4H` (act, dx, dg) and `H` (the rest).
@@ -251,13 +251,13 @@ pub(super) struct GruBackPtrs {
 /// `hprev` for `H` reads; `direct` for `H` writes.
 #[inline(always)]
 pub(super) unsafe fn gru_back_span<S: Simd>(h_: usize, j0: usize, j1: usize, p: &GruBackPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(j1 <= h_, "columns past H");
-    debug_assert!(!p.dh.is_null() && !p.dout.is_null() && !p.act.is_null() && !p.hprev.is_null());
-    debug_assert!(!p.dx.is_null() && !p.dg.is_null() && !p.direct.is_null());
+    kernel_check!(j1 <= h_, "columns past H");
+    kernel_check!(!p.dh.is_null() && !p.dout.is_null() && !p.act.is_null() && !p.hprev.is_null());
+    kernel_check!(!p.dx.is_null() && !p.dg.is_null() && !p.direct.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `3H` (dx, dg), `4H` (act), `H` (the rest).
@@ -300,11 +300,11 @@ pub(super) struct RnnBackPtrs {
 /// `dh`, `dout`, `act` valid for `j1` reads; `dx` for `j1` writes.
 #[inline(always)]
 pub(super) unsafe fn rnn_back_span<S: Simd>(relu: bool, j0: usize, j1: usize, p: &RnnBackPtrs) {
-    debug_assert!(
+    kernel_check!(
         j0 <= j1 && (j1 - j0).is_multiple_of(S::LANES),
         "columns {j0}..{j1}: a whole number of vectors"
     );
-    debug_assert!(!p.dh.is_null() && !p.dout.is_null() && !p.act.is_null() && !p.dx.is_null());
+    kernel_check!(!p.dh.is_null() && !p.dout.is_null() && !p.act.is_null() && !p.dx.is_null());
     let mut j = j0;
     while j < j1 {
         // SAFETY: the caller's pointers cover `H` each.
