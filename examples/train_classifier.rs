@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::InMemDataset;
-use burn::module::AutodiffModule;
+use burn::module::Module;
 use burn::tensor::Device;
 use seqmodel_data::bundled::DataDir;
 use seqmodel_data::{

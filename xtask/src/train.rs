@@ -57,6 +57,10 @@ pub struct TrainArgs {
     /// Keep the pretrained embedding fixed.
     #[arg(long)]
     pub freeze_embeddings: bool,
+    /// Fine-tune from these weights: a safetensors state dict under PyTorch's names (another
+    /// run's model.safetensors, or a PyTorch RNNClassifier of the same sizes and vocabulary).
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub init_from: Option<PathBuf>,
     /// A complete or partial run config (JSON); flags override it. A run's own config.json
     /// reproduces that run.
     #[arg(long, value_name = "FILE.json")]
@@ -135,7 +139,8 @@ impl TrainArgs {
     /// The flags that change the config (everything but --out/--resume/--force/--progress).
     fn config_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&'static str, bool); 13] = [
+        let flags: [(&'static str, bool); 14] = [
+            ("--init-from", self.init_from.is_some()),
             ("--task", self.task.is_some()),
             ("--data", self.data.is_some()),
             ("--text-column", self.text_column.is_some()),
@@ -223,6 +228,9 @@ impl TrainArgs {
         if self.freeze_embeddings {
             config.data.freeze_embeddings = true;
         }
+        if let Some(path) = &self.init_from {
+            config.init_from = Some(path.clone());
+        }
         config.validate(self.config.as_deref().unwrap_or(&origin))?;
         Ok(config)
     }
@@ -270,7 +278,7 @@ pub fn run(args: &TrainArgs) -> Result<(), RunError> {
     };
     // Everything that can be checked without training is checked: build the model once.
     let device = config.backend()?.device()?;
-    classify::new_model(&config, &lexicon, &device)?;
+    classify::init_from(&config, classify::new_model(&config, &lexicon, &device)?)?;
 
     if args.force && out.exists() {
         std::fs::remove_dir_all(&out).map_err(|error| RunError::io(&out, error))?;

@@ -264,6 +264,49 @@ fn train_eval_predict_and_a_finished_run_is_kept() {
         assert!((0.5..=1.0).contains(&p), "{predicted}");
     }
 
+    // Fine-tuning from the run's exported weights starts where it ended: its first epoch's
+    // validation loss is below the first epoch's of the run that started from scratch.
+    let tuned = xtask(
+        &[
+            "train",
+            "--config",
+            config,
+            "--out",
+            "tuned",
+            "--epochs",
+            "1",
+            "--init-from",
+            "run/model.safetensors",
+        ],
+        &dir,
+    );
+    assert!(tuned.status.success(), "{}", stderr(&tuned));
+    let first_valid_loss = |path: PathBuf| {
+        let text = std::fs::read_to_string(path).expect("metrics");
+        let line = text.lines().next().expect("one epoch");
+        serde_json::from_str::<serde_json::Value>(line).expect("json")["valid"]["Loss"]
+            .as_f64()
+            .expect("valid loss")
+    };
+    assert!(
+        first_valid_loss(dir.join("tuned/metrics.jsonl"))
+            < first_valid_loss(run.join("metrics.jsonl"))
+    );
+    let wrong = xtask(
+        &[
+            "train",
+            "--config",
+            config,
+            "--out",
+            "wrong",
+            "--init-from",
+            "run/config.json",
+        ],
+        &dir,
+    );
+    assert_refused(&wrong, "run/config.json");
+    assert!(!dir.join("wrong").exists());
+
     // --force replaces it.
     let forced = xtask(
         &["train", "--config", config, "--out", "run", "--force"],

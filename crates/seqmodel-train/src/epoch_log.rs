@@ -33,6 +33,10 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Wall time of the epoch (training and validation), in seconds.
     pub seconds: f64,
+    /// Wall time of the training part alone (forward, backward, optimiser over the training
+    /// set), in seconds; absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_seconds: Option<f64>,
     /// Training metrics by name (`Loss`: mean batch loss).
     pub train: BTreeMap<String, f64>,
     /// Validation metrics by name (`Loss`, `accuracy`, `macro_f1`, ...).
@@ -118,6 +122,7 @@ pub struct EpochLogger {
     train: BTreeMap<String, f64>,
     valid: BTreeMap<String, f64>,
     started: Instant,
+    train_seconds: Option<f64>,
     records: EpochRecords,
 }
 
@@ -132,6 +137,7 @@ impl EpochLogger {
             train: BTreeMap::new(),
             valid: BTreeMap::new(),
             started: Instant::now(),
+            train_seconds: None,
             records,
         }
     }
@@ -216,12 +222,16 @@ impl MetricLogger for EpochLogger {
     }
 
     fn log_epoch_summary(&mut self, summary: EpochSummary) {
+        if summary.split == Split::Train {
+            self.train_seconds = Some(self.started.elapsed().as_secs_f64());
+        }
         if summary.split != Split::Valid {
             return;
         }
         let record = EpochRecord {
             epoch: summary.epoch_number,
             seconds: self.started.elapsed().as_secs_f64(),
+            train_seconds: self.train_seconds.take(),
             train: std::mem::take(&mut self.train),
             valid: std::mem::take(&mut self.valid),
         };

@@ -194,6 +194,7 @@ mod tests {
         EpochRecord {
             epoch,
             seconds: 1.0,
+            train_seconds: None,
             train: BTreeMap::new(),
             valid: BTreeMap::from([("accuracy".to_string(), accuracy)]),
         }

@@ -19,6 +19,7 @@
 //!     .map(|epoch| EpochRecord {
 //!         epoch,
 //!         seconds: 1.5,
+//!         train_seconds: Some(1.2),
 //!         train: BTreeMap::from([("Loss".to_string(), 1.0 / epoch as f64)]),
 //!         valid: BTreeMap::from([
 //!             ("Loss".to_string(), 1.2 / epoch as f64),
@@ -868,6 +869,7 @@ mod tests {
         EpochRecord {
             epoch,
             seconds: 1.0,
+            train_seconds: None,
             train: map(train),
             valid: map(valid),
         }

@@ -173,6 +173,19 @@ pub fn new_model(
     }
 }
 
+/// Fine-tuning: every parameter from `config.init_from`, if set (a missing, extra or mis-shaped
+/// one is an error naming it and the file); a resumed run then loads its checkpoint over them.
+pub fn init_from(config: &RunConfig, model: TextClassifier) -> Result<TextClassifier, RunError> {
+    let Some(path) = &config.init_from else {
+        return Ok(model);
+    };
+    let dict =
+        seqmodel_tasks::StateDict::read(path).map_err(|error| RunError::Task(error.to_string()))?;
+    model
+        .load_state_dict(&dict)
+        .map_err(|error| RunError::Task(format!("--init-from {}: {error}", path.display())))
+}
+
 /// How a training call ended.
 #[derive(Debug)]
 pub struct Trained {
@@ -198,7 +211,7 @@ pub fn train(
     let train_device = device.clone().autodiff();
     // The initial weights depend on the seed only (a resumed run loads its checkpoint over them).
     train_device.seed(config.train.seed);
-    let model = new_model(config, lexicon, &train_device)?;
+    let model = init_from(config, new_model(config, lexicon, &train_device)?)?;
     let batcher = Arc::new(lexicon.batcher()?);
     let first_epoch = resume_after.map_or(1, |e| e + 1);
     let train_items = lexicon.relabel(&data.train)?;

@@ -31,6 +31,10 @@ pub struct RunConfig {
     pub data: DataConfig,
     /// The model.
     pub model: ClassifierConfig,
+    /// Start from these weights (a safetensors state dict under PyTorch's names: another run's
+    /// `model.safetensors`, or a PyTorch `RNNClassifier` of the same sizes) and fine-tune them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
     /// The training loop.
     pub train: TrainConfig,
 }
@@ -137,6 +141,7 @@ impl RunConfig {
                 freeze_embeddings: false,
             },
             model: ClassifierConfig::default(),
+            init_from: None,
             train: TrainConfig {
                 epochs: 8,
                 batch_size: 64,

@@ -48,7 +48,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 {
+    Some(if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) / 2.0
     } else {
         sorted[mid]
@@ -62,8 +62,7 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "# {} on {}: {} encoder\n",
-        "classify",
+        "# classify on {}: {} encoder\n",
         c.data.source,
         encoder_tag(c)
     );
@@ -119,6 +118,14 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     );
     if let Some(m) = median(&seconds) {
         let _ = writeln!(md, "| time per epoch (median, train + valid) | {m:.2} s |");
+    }
+    let train_seconds: Vec<f64> = inputs
+        .epochs
+        .iter()
+        .filter_map(|e| e.train_seconds)
+        .collect();
+    if let Some(m) = median(&train_seconds) {
+        let _ = writeln!(md, "| training time per epoch (median) | {m:.2} s |");
     }
     let _ = writeln!(
         md,
@@ -189,7 +196,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
