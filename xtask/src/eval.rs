@@ -66,7 +66,7 @@ pub fn run(args: &EvalArgs) -> Result<(), RunError> {
         "{:<16} {:>9} {:>9} {:>9} {:>8}",
         "class", "precision", "recall", "F1", "support"
     );
-    for (class, scores) in &report.per_class {
+    for (class, scores) in &evaluation.per_class {
         let label = loaded.lexicon.labels.name(*class).unwrap_or("?");
         println!(
             "{label:<16} {:>9.2} {:>9.2} {:>9.2} {:>8}",

@@ -23,6 +23,17 @@ use seqmodel_train::{
     RunOptions, ScheduleConfig, TrainConfig, TrainError, fit, load_epoch, read_metrics,
 };
 
+/// The flex device's random generator is one per process and the tests of this file seed it
+/// (initial weights, each epoch): running them on parallel threads would interleave their draws,
+/// so each test holds this lock.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 const FEATURES: usize = 4;
 const CLASSES: usize = 3;
 const BATCH: usize = 16;
@@ -230,6 +241,7 @@ fn train(model: Tiny, config: &TrainConfig, dir: &Path, resume: bool) -> Result<
 /// 4 epochs at once, and 2 epochs + resume to 4: the same weights, bit for bit.
 #[test]
 fn resume_is_bit_identical_to_an_uninterrupted_run() {
+    let _serial = serial();
     let device = device();
     let whole_dir = run_dir("whole");
     let whole = train(
@@ -274,6 +286,7 @@ fn resume_is_bit_identical_to_an_uninterrupted_run() {
 /// resume continues from epoch 2, drops the orphan line, and ends like the uninterrupted run.
 #[test]
 fn killed_mid_epoch_resumes_from_the_last_completed_one() {
+    let _serial = serial();
     let device = device();
     let whole = train(
         Tiny::new(&device, 5, CLASSES),
@@ -307,6 +320,7 @@ fn killed_mid_epoch_resumes_from_the_last_completed_one() {
 /// a used folder are typed errors naming the file or folder.
 #[test]
 fn broken_checkpoints_are_typed_errors_naming_the_file() {
+    let _serial = serial();
     let device = device();
     let dir = run_dir("broken");
     match train(Tiny::new(&device, 3, CLASSES), &config(1), &dir, true) {
@@ -358,6 +372,7 @@ fn broken_checkpoints_are_typed_errors_naming_the_file() {
 /// an error naming both; epoch 1 is checkpointed and logged, epoch 2 is not.
 #[test]
 fn nan_loss_stops_with_epoch_and_step() {
+    let _serial = serial();
     let device = device();
     let dir = run_dir("nan");
     let mut model = Tiny::new(&device, 3, CLASSES);
@@ -388,6 +403,7 @@ fn nan_loss_stops_with_epoch_and_step() {
 /// set, computed here independently.
 #[test]
 fn metrics_jsonl_has_one_line_per_epoch_with_epoch_level_scores() {
+    let _serial = serial();
     let device = device();
     let dir = run_dir("metrics");
     let model = train(Tiny::new(&device, 9, CLASSES), &config(3), &dir, false).unwrap();
@@ -445,6 +461,7 @@ fn metrics_jsonl_has_one_line_per_epoch_with_epoch_level_scores() {
 /// Config errors name the field, before anything is written.
 #[test]
 fn invalid_config_names_the_field_and_writes_nothing() {
+    let _serial = serial();
     let device = device();
     let dir = run_dir("bad_config");
     let mut bad = config(2);
@@ -499,6 +516,7 @@ fn train_with(
 /// (what a loader with its own generator does) trains on other batches and ends elsewhere.
 #[test]
 fn shuffled_resume_is_bit_identical_with_an_epoch_loader() {
+    let _serial = serial();
     let device = device();
     let whole = train_with(
         Tiny::new(&device, 3, CLASSES),
@@ -556,6 +574,7 @@ fn shuffled_resume_is_bit_identical_with_an_epoch_loader() {
 /// `keep_checkpoints` window, and early stopping ends the run `patience` epochs later.
 #[test]
 fn the_best_epoch_is_kept_and_early_stopping_stops_after_patience() {
+    let _serial = serial();
     let device = device();
     let mut config = config(10);
     config.optimizer = OptimizerConfig::Sgd {
@@ -604,6 +623,7 @@ fn the_best_epoch_is_kept_and_early_stopping_stops_after_patience() {
 /// like a single-device one, and learns.
 #[test]
 fn two_devices_train_data_parallel_and_resume() {
+    let _serial = serial();
     let device = device();
     let mut options_two = options(false);
     options_two.devices = vec![device.clone(), device.clone()];

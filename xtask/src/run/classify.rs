@@ -320,8 +320,12 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunError> {
 pub struct Evaluation {
     /// Examples scored.
     pub examples: usize,
-    /// Per-class and averaged precision, recall, F1; accuracy.
+    /// Accuracy and the averaged precision, recall and F1 over the classes present in gold or
+    /// predictions (scikit-learn's defaults, as the validation metrics of training).
     pub report: ClassificationReport<usize>,
+    /// Precision, recall, F1 and support of every class of the run, absent ones included
+    /// (0/0 = 0), in class-id order.
+    pub per_class: Vec<(usize, seqmodel_metrics::ClassScores)>,
     /// Rows: gold class, columns: predicted class (class ids).
     pub confusion: Vec<Vec<u64>>,
 }
@@ -373,13 +377,16 @@ pub fn evaluate(
     let mut accumulator = ClassificationAccumulator::new();
     accumulator.update(&gold, &pred).map_err(metric_error)?;
     let classes: Vec<usize> = (0..lexicon.labels.len()).collect();
-    let config = PrfConfig {
+    let every_class = PrfConfig {
         labels: Some(classes.clone()),
         ..PrfConfig::default()
     };
     Ok(Evaluation {
         examples: items.len(),
-        report: accumulator.report(&config).map_err(metric_error)?,
+        report: accumulator
+            .report(&PrfConfig::default())
+            .map_err(metric_error)?,
+        per_class: accumulator.per_class(&every_class).map_err(metric_error)?,
         confusion: accumulator
             .confusion_matrix(Some(&classes))
             .map_err(metric_error)?,

@@ -83,7 +83,7 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
         md,
         "| class | precision | recall | F1 | support |\n|---|---|---|---|---|"
     );
-    for (class, scores) in &test.per_class {
+    for (class, scores) in &inputs.test.per_class {
         let name = inputs.labels.get(*class).map_or("?", String::as_str);
         let _ = writeln!(
             md,
