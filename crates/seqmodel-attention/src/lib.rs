@@ -36,19 +36,26 @@
 
 mod additive;
 mod attention;
+pub mod decode;
 mod error;
 mod multi_head;
 mod multiplicative;
 mod scaled_dot;
+pub mod seq2seq;
 
 pub use additive::{AdditiveAttention, AdditiveAttentionConfig};
 pub use attention::{Attended, Attention, masked_softmax};
+pub use decode::{BeamSearchConfig, Hypothesis, SamplingConfig, greedy, length_penalty};
 pub use error::{AttentionError, Result};
 pub use multi_head::{
     MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
 };
 pub use multiplicative::{LuongAttention, LuongAttentionConfig, LuongScore};
 pub use scaled_dot::ScaledDotProductAttention;
+pub use seq2seq::{
+    BridgeKind, DecoderAttentionKind, RecurrentKind, RnnDecoderConfig, RnnEncoderConfig, Seq2Seq,
+    Seq2SeqConfig,
+};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
