@@ -218,7 +218,7 @@ impl BeamSearchConfig {
                 ),
             ));
         }
-        if !(self.length_penalty >= 0.0) {
+        if self.length_penalty.is_nan() || self.length_penalty < 0.0 {
             return Err(bad(
                 "length_penalty",
                 format!("is {} but must be at least 0", self.length_penalty),
@@ -227,13 +227,29 @@ impl BeamSearchConfig {
         check_max_len(self.max_len, "BeamSearchConfig")
     }
 
+    /// Whether a sentence is done: `n_best` hypotheses have finished and no live one can
+    /// still outscore the `n_best`-th of them. A live hypothesis's score can at best become
+    /// `log_prob / length_penalty(max_len)`: its log-probability only falls as it grows, and
+    /// the penalty grows at most to that of `max_len` steps.
+    fn finished(&self, finished: &[Hypothesis], live: &[Beam]) -> bool {
+        if finished.len() < self.n_best {
+            return live.is_empty();
+        }
+        let mut scores: Vec<f64> = finished.iter().map(|h| h.score).collect();
+        scores.sort_by(|a, b| b.total_cmp(a));
+        let bar = scores[self.n_best - 1];
+        let best_penalty = length_penalty(self.max_len, self.length_penalty);
+        live.iter().all(|beam| beam.log_prob / best_penalty <= bar)
+    }
+
     /// Beam search over every sentence of `source` at once: per sentence the `n_best`
     /// hypotheses, best first by [`Hypothesis::score`].
     ///
     /// At each step every live hypothesis is extended by every token; the best `width`
     /// extensions that do not end in `<eos>` live on, and each `<eos>` extension ranked above
-    /// the last of them finishes. A sentence is done when `width` hypotheses have finished
-    /// (or after `max_len` steps, when its live ones are returned unfinished).
+    /// the last of them finishes. A sentence is done when `n_best` hypotheses have finished
+    /// and no live one can still beat them (or after `max_len` steps, when its live ones are
+    /// returned unfinished).
     pub fn decode(
         &self,
         model: &Seq2Seq,
@@ -308,7 +324,7 @@ impl BeamSearchConfig {
                         });
                     }
                 }
-                live[s] = if done[s].len() >= width {
+                live[s] = if self.finished(&done[s], &next) {
                     Vec::new()
                 } else {
                     next
@@ -367,7 +383,7 @@ impl SamplingConfig {
     /// `Device::seed` for repeatable draws). [`Hypothesis::log_prob`] is the log-probability
     /// of the drawn tokens under the tempered, top-k restricted distribution.
     pub fn decode(&self, model: &Seq2Seq, source: &PaddedBatch) -> crate::Result<Vec<Hypothesis>> {
-        if !(self.temperature > 0.0) {
+        if self.temperature.is_nan() || self.temperature <= 0.0 {
             return Err(AttentionError::Config {
                 config: "SamplingConfig",
                 field: "temperature",
