@@ -18,6 +18,14 @@ const TARGET_VOCAB: usize = 9;
 const BOS: usize = 1;
 const EOS: usize = 2;
 
+/// The device's RNG is process-wide: whoever draws from it (initialisation, sampling) holds
+/// this lock, so that tests running in parallel build the same weights every time.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn model(
     attention: DecoderAttentionKind,
     input_feeding: bool,
@@ -25,6 +33,12 @@ fn model(
     bridge: BridgeKind,
     device: &Device,
 ) -> Seq2Seq {
+    // The device's RNG is process-wide: hold the lock from seeding to the last draw, so that
+    // tests running in parallel build the same weights every time.
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = INIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     device.seed(17);
     let encoder = RnnEncoderConfig::new(SOURCE_VOCAB, 8, 6).with_kind(kind);
     let decoder = RnnDecoderConfig::new(TARGET_VOCAB, 8, 12, encoder.output_size())
@@ -44,6 +58,24 @@ fn model(
     model.decoder.output.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
         TensorData::new(bias, [TARGET_VOCAB]),
         device,
+    )));
+    model
+}
+
+/// `model` with `shift` added to the `<eos>` logit.
+fn shift_eos(mut model: Seq2Seq, shift: f32) -> Seq2Seq {
+    let bias = model
+        .decoder
+        .output
+        .bias
+        .take()
+        .expect("the output layer has a bias");
+    let device = bias.val().device();
+    let mut values: Vec<f32> = bias.val().into_data().iter::<f32>().collect();
+    values[EOS] += shift;
+    model.decoder.output.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
+        TensorData::new(values, [TARGET_VOCAB]),
+        &device,
     )));
     model
 }
@@ -147,23 +179,28 @@ fn beam_width_one_is_greedy() {
     let device = Device::flex();
     let src = batch(&sources(), &device);
     let mut finished = [0usize; 2];
+    // The models as built, and pushed towards <eos> always and never, so that both endings
+    // (by <eos>, by the length limit) are compared.
     for (name, model) in models(&device) {
-        let g = greedy(&model, &src, 12).expect("greedy");
-        let b = BeamSearchConfig::new(1)
-            .with_max_len(12)
-            .decode(&model, &src)
-            .expect("beam");
-        for (s, (g, b)) in g.iter().zip(&b).enumerate() {
-            assert_eq!(b.len(), 1, "{name}");
-            assert_eq!(g.tokens, b[0].tokens, "{name}: sentence {s}");
-            assert_eq!(g.finished, b[0].finished, "{name}: sentence {s}");
-            assert!(
-                (g.log_prob - b[0].log_prob).abs() < 1e-5,
-                "{name}: {g:?} vs {b:?}"
-            );
-        }
-        for h in &g {
-            finished[usize::from(h.finished)] += 1;
+        for eos_shift in [0.0, 20.0, -20.0] {
+            let model = shift_eos(model.clone(), eos_shift);
+            let g = greedy(&model, &src, 12).expect("greedy");
+            let b = BeamSearchConfig::new(1)
+                .with_max_len(12)
+                .decode(&model, &src)
+                .expect("beam");
+            for (s, (g, b)) in g.iter().zip(&b).enumerate() {
+                assert_eq!(b.len(), 1, "{name}");
+                assert_eq!(g.tokens, b[0].tokens, "{name}: sentence {s}");
+                assert_eq!(g.finished, b[0].finished, "{name}: sentence {s}");
+                assert!(
+                    (g.log_prob - b[0].log_prob).abs() < 1e-5,
+                    "{name}: {g:?} vs {b:?}"
+                );
+            }
+            for h in &g {
+                finished[usize::from(h.finished)] += 1;
+            }
         }
     }
     // Both endings were compared: by <eos> and by the length limit.
@@ -342,6 +379,7 @@ fn top_1_sampling_is_greedy_and_bad_settings_name_their_field() {
         &device,
     );
     let g = greedy(&model, &src, 10).expect("greedy");
+    let _serial = rng_lock();
     let s = SamplingConfig::new()
         .with_top_k(1)
         .with_max_len(10)

@@ -6,6 +6,7 @@ mod decoder;
 mod encoder;
 mod model;
 mod recurrent;
+mod step;
 
 pub use decoder::{
     DecoderAttention, DecoderAttentionKind, DecoderOutput, DecoderState, DecoderStep, RnnDecoder,

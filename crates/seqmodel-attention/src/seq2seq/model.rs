@@ -46,6 +46,10 @@ pub struct Seq2SeqConfig {
     /// Label smoothing `ε` of the loss (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`).
     #[config(default = 0.0)]
     pub label_smoothing: f64,
+    /// Teacher-forcing ratio of a training step (1: always the gold previous token; below 1:
+    /// scheduled sampling, see [`Seq2Seq::forward_scheduled`]).
+    #[config(default = 1.0)]
+    pub teacher_forcing: f64,
 }
 
 impl Seq2SeqConfig {
@@ -99,6 +103,12 @@ impl Seq2SeqConfig {
                 ));
             }
         }
+        if !(0.0..=1.0).contains(&self.teacher_forcing) {
+            return Err(bad(
+                "teacher_forcing",
+                format!("is {} but must be in [0, 1]", self.teacher_forcing),
+            ));
+        }
         if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(bad(
                 "label_smoothing",
@@ -130,6 +140,7 @@ impl Seq2SeqConfig {
             bos_id: self.bos_id,
             eos_id: self.eos_id,
             label_smoothing: self.label_smoothing,
+            teacher_forcing: self.teacher_forcing,
         })
     }
 }
@@ -157,6 +168,8 @@ pub struct Seq2Seq {
     pub eos_id: usize,
     /// Label smoothing of the loss.
     pub label_smoothing: f64,
+    /// Teacher-forcing ratio of a training step.
+    pub teacher_forcing: f64,
 }
 
 /// `[layers * D, batch, H]` → `[layers, batch, D * H]`, each layer's directions side by side
