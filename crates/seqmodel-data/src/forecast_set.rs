@@ -279,14 +279,25 @@ impl ForecastSet {
         let mut columns = self.input_columns.clone();
         columns.extend(&self.target_columns);
         self.fitted.transform().check(series, &columns)?;
-        Ok(window_at(
+        Ok(self.window_at(series, n - 1))
+    }
+
+    /// The window of `series` with origin `origin` under this set's transform and columns
+    /// (targets empty where they would pass the end): for scoring a run on another series
+    /// whose origins come from [`ForecastSetConfig::origins`].
+    ///
+    /// # Panics
+    /// If the inputs start before row [`TargetTransform::first_row`] or a column is outside
+    /// the series.
+    pub fn window_at(&self, series: &TimeSeries, origin: usize) -> Window {
+        window_at(
             &self.fitted,
             series,
             &self.window,
             &self.input_columns,
             &self.target_columns,
-            n - 1,
-        ))
+            origin,
+        )
     }
 }
 
