@@ -138,18 +138,29 @@ impl ForecastSetConfig {
                 ),
             });
         }
-        let first = self.transform.first_row() + lookback - 1;
+        let extra = self.transform.first_row();
+        let first = extra + lookback - 1;
         if first + horizon >= n {
-            return Err(Error::WindowTooLong {
-                what: format!(
-                    "{} (with {} needing {} extra row)",
+            let longest = (n - horizon).saturating_sub(extra);
+            return Err(Error::Config {
+                config: "ForecastSetConfig",
+                field: "lookback",
+                reason: format!(
+                    "{}: the series is too short for its window: lookback {lookback} + horizon \
+                     {horizon}{} needs {} rows, but it has {n}; {}",
                     series.source().display(),
-                    self.transform,
-                    self.transform.first_row()
+                    if extra > 0 {
+                        format!(" + {extra} row for {}", self.transform)
+                    } else {
+                        String::new()
+                    },
+                    first + horizon + 1,
+                    if longest > 0 {
+                        format!("choose a lookback of at most {longest}")
+                    } else {
+                        "use a longer series".to_string()
+                    }
                 ),
-                lookback,
-                horizon,
-                series_len: n,
             });
         }
         Ok(first..n - horizon)
@@ -346,7 +357,12 @@ mod tests {
             .with_transform(TargetTransform::Diff)
             .build(&s)
             .unwrap_err();
-        assert!(matches!(err, Error::WindowTooLong { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "ForecastSetConfig: invalid lookback: <rows>: the series is too short for its \
+             window: lookback 18 + horizon 2 + 1 row for diff needs 21 rows, but it has 20; \
+             choose a lookback of at most 17"
+        );
         let err = ForecastSetConfig::new(WindowConfig::new(15, 2), ["a"])
             .build(&s)
             .unwrap_err();
