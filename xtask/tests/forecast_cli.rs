@@ -161,6 +161,15 @@ fn train_eval_predict_with_naive_baselines_and_reproducible_config() {
     };
     assert_eq!(model_row(&table), model_row(&report), "{table}");
 
+    // eval on a whole file with the run's columns: every window after the first season.
+    let other = xtask(&["eval", "--run", "run", "--data", "sales.csv"], &dir);
+    assert!(other.status.success(), "{}", text(&other.stderr));
+    assert!(
+        text(&other.stdout).starts_with("sales.csv: 226 windows"),
+        "{}",
+        text(&other.stdout)
+    );
+
     // predict: the next 2 steps of both targets after the last date.
     let predict = xtask(&["predict", "--run", "run"], &dir);
     assert!(predict.status.success(), "{}", text(&predict.stderr));
@@ -248,7 +257,7 @@ fn resume_continues_to_more_epochs() {
 }
 
 #[test]
-fn bundled_sunspots_beats_nothing_but_runs() {
+fn bundled_sunspots_runs_with_its_default_season() {
     let dir = scratch("sunspots");
     let out = run(
         &small("sunspots", "run", &["--epochs", "2", "--lookback", "22"]),
