@@ -19,6 +19,10 @@ pub struct PredictArgs {
     /// A text file, one example per line; `-` or nothing: standard input.
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+    /// `--task forecast`: the series to continue (a bundled name or a CSV with the run's
+    /// columns) [default: the run's].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub data: Option<String>,
 }
 
 /// Runs `cargo xtask predict`: prints `label<TAB>probability<TAB>text` per non-blank line.

@@ -106,7 +106,8 @@ pub enum EncoderChoice {
 }
 
 impl EncoderChoice {
-    fn kind(self) -> (EncoderKind, bool) {
+    /// The encoder kind and whether it runs both directions.
+    pub fn kind(self) -> (EncoderKind, bool) {
         match self {
             Self::Rnn => (EncoderKind::Rnn, false),
             Self::Lstm => (EncoderKind::Lstm, false),

@@ -88,6 +88,13 @@ impl Scaler {
         &self.scale
     }
 
+    /// The same scales with every shift 0: `y = x / scale` (for values already centred, such as
+    /// per-window normalised ones).
+    pub fn scale_only(mut self) -> Self {
+        self.shift.iter_mut().for_each(|s| *s = 0.0);
+        self
+    }
+
     /// Scales one value of column `column`.
     pub fn transform_value(&self, column: usize, x: f64) -> f64 {
         (x - self.shift[column]) / self.scale[column]

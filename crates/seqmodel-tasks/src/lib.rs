@@ -11,6 +11,10 @@
 //!   PyTorch state dicts under the names of the benchmark's `RNNClassifier`.
 //! - [`encoder`]: the encoder chosen by configuration ([`EncoderKind`]: `rnn`, `lstm`, `gru`;
 //!   layers, directions, dropout). A new encoder is one file and one table line.
+//! - [`forecast`]: time-series forecasting. [`ForecasterConfig`] builds a [`Forecaster`]:
+//!   windows `[batch, lookback, inputs]` → encoder → optional additive attention over its
+//!   states (last state as query) → `[batch, horizon * targets]`; trained on seqmodel-data's
+//!   `WindowBatch` with a mean squared error (burn-train's `RegressionOutput`).
 //!
 //! ```
 //! use burn::tensor::Device;
@@ -32,11 +36,15 @@
 pub mod classify;
 pub mod encoder;
 mod error;
+pub mod forecast;
 mod pooling;
 
 pub use classify::{ClassifierConfig, TextClassifier};
 pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder};
 pub use error::{Result, TaskError};
+pub use forecast::{
+    AdditiveAttention, AdditiveAttentionConfig, ForecastAttention, Forecaster, ForecasterConfig,
+};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
 pub use seqmodel_rnn::StateDict;
 

@@ -78,7 +78,7 @@ pub use loader::EpochLoader;
 pub use model_file::{MODEL_FILE, load_model, save_model};
 pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
 #[cfg(feature = "plots")]
-pub use plots::{PlotError, plot_confusion, plot_curves, plot_series};
+pub use plots::{PlotError, plot_confusion, plot_curves, plot_forecasts, plot_series};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};

@@ -276,6 +276,22 @@ pub fn plot_series(
     title: &str,
     path: &Path,
 ) -> Result<(), PlotError> {
+    plot_forecasts(actual, &[("predicted", predicted)], title, path)
+}
+
+/// [`plot_series`] with several forecasts beside the actual series (a model and its naive
+/// baselines): `forecasts` are `(legend name, values)`, each as long as `actual` (NaN where
+/// there is none), drawn in the palette's next colours.
+///
+/// # Errors
+/// [`PlotError::InvalidInput`] when `actual` is empty, a forecast's length differs from it, or
+/// no value is finite; [`PlotError::Draw`] or [`PlotError::Io`] when writing fails.
+pub fn plot_forecasts(
+    actual: &[f64],
+    forecasts: &[(&str, &[f64])],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
     let invalid = |reason: String| PlotError::InvalidInput {
         path: path.to_path_buf(),
         reason,
@@ -285,25 +301,26 @@ pub fn plot_series(
             "no time step to plot: the actual series is empty".into(),
         ));
     }
-    if predicted.len() != actual.len() {
+    if let Some((name, values)) = forecasts.iter().find(|(_, v)| v.len() != actual.len()) {
         return Err(invalid(format!(
-            "{} actual values but {} predicted ones; give one prediction per time step \
+            "{} actual values but {} {name} ones; give one prediction per time step \
              (NaN where there is none)",
             actual.len(),
-            predicted.len()
+            values.len()
         )));
     }
-    let series: Vec<Series> = [
-        series("actual", PALETTE[0], indexed(actual)),
-        series("predicted", PALETTE[1], indexed(predicted)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let series: Vec<Series> = std::iter::once(series("actual", PALETTE[0], indexed(actual)))
+        .chain(forecasts.iter().enumerate().map(|(i, (name, values))| {
+            series(name, PALETTE[(i + 1) % PALETTE.len()], indexed(values))
+        }))
+        .flatten()
+        .collect();
     if series.is_empty() {
+        let names: Vec<&str> = forecasts.iter().map(|(name, _)| *name).collect();
         return Err(invalid(format!(
-            "none of the {} actual and predicted values is finite",
-            2 * actual.len()
+            "none of the {} actual and {} values is finite",
+            actual.len() * (1 + forecasts.len()),
+            names.join(" and ")
         )));
     }
     let plot = LinePlot {
@@ -1287,6 +1304,45 @@ mod tests {
             assert!(message.contains(expected), "{message} lacks {expected:?}");
         }
         assert!(listing(&dir).is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A model and two naive forecasts beside the actual series: one picture; a forecast of
+    /// the wrong length is refused by name.
+    #[test]
+    fn several_forecasts_in_one_picture() {
+        let dir = scratch("forecasts");
+        let actual: Vec<f64> = (0..60).map(|t| (t as f64 / 5.0).sin()).collect();
+        let last: Vec<f64> = std::iter::once(f64::NAN)
+            .chain(actual[..59].iter().copied())
+            .collect();
+        let model: Vec<f64> = actual.iter().map(|a| a * 0.8).collect();
+        let path = dir.join("forecast.png");
+        plot_forecasts(
+            &actual,
+            &[
+                ("model", &model),
+                ("naive", &last),
+                ("seasonal naive", &last),
+            ],
+            "three",
+            &path,
+        )
+        .expect("draw");
+        assert_eq!(png_size(&path), SERIES_SIZE);
+        let error = plot_forecasts(
+            &actual,
+            &[("model", &model), ("naive", &last[..3])],
+            "x",
+            &path,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("60 actual values but 3 naive ones"),
+            "{error}"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
