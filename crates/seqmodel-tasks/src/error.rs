@@ -45,6 +45,9 @@ pub enum TaskError {
     /// names the layer, key or shape.
     #[error(transparent)]
     Layer(#[from] seqmodel_rnn::Error),
+    /// An attention module refused its sizes or inputs (its error names the field or input).
+    #[error(transparent)]
+    Attention(#[from] seqmodel_attention::AttentionError),
     /// The data pipeline failed (bad padding configuration, lengths that do not fit, ...).
     #[error(transparent)]
     Data(#[from] seqmodel_data::Error),

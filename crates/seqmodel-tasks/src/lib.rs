@@ -42,9 +42,7 @@ mod pooling;
 pub use classify::{ClassifierConfig, TextClassifier};
 pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder};
 pub use error::{Result, TaskError};
-pub use forecast::{
-    AdditiveAttention, AdditiveAttentionConfig, ForecastAttention, Forecaster, ForecasterConfig,
-};
+pub use forecast::{ForecastAttention, Forecaster, ForecasterConfig};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
 pub use seqmodel_rnn::StateDict;
 

@@ -7,7 +7,9 @@ use burn::nn::{DropoutConfig, LinearConfig};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::{AdditiveAttentionConfig, Forecaster};
+use seqmodel_attention::AdditiveAttentionConfig;
+
+use super::Forecaster;
 use crate::encoder::{Encoder, EncoderConfig, EncoderKind, check_probability};
 use crate::error::{Result, TaskError};
 
@@ -20,7 +22,7 @@ pub enum ForecastAttention {
     #[default]
     None,
     /// The output layer reads `[context; last]` `[2F]`, the context from
-    /// [`super::AdditiveAttention`] with the last state as query.
+    /// [`seqmodel_attention::AdditiveAttention`] with the last state as query.
     Additive,
 }
 
@@ -181,8 +183,12 @@ impl ForecasterConfig {
         self.validate()?;
         let encoder = Encoder::init(&self.encoder, self.inputs, device)?;
         let features = encoder.output_size();
-        let attention = (self.attention == ForecastAttention::Additive)
-            .then(|| AdditiveAttentionConfig::new(features).init(device));
+        let attention = match self.attention {
+            ForecastAttention::Additive => {
+                Some(AdditiveAttentionConfig::new(features, features, features).init(device)?)
+            }
+            ForecastAttention::None => None,
+        };
         let head_in = if attention.is_some() {
             2 * features
         } else {

@@ -3,15 +3,13 @@
 //! linear layer to `horizon × targets` values), which burn-train trains through its
 //! `TrainStep` / `InferenceStep` on seqmodel-data's `WindowBatch` with a mean squared error.
 //!
-//! The attention is Bahdanau et al. (2015, "Neural Machine Translation by Jointly Learning to
-//! Align and Translate")'s additive score, with the encoder's last state as the query, as in
-//! the PyTorch benchmark `task4_stock.py` (`lstm_attn`).
+//! The attention is seqmodel-attention's [`seqmodel_attention::AdditiveAttention`] (Bahdanau et
+//! al. 2015), with the encoder's last state as the query, as in the PyTorch benchmark
+//! `task4_stock.py` (`lstm_attn`).
 
-mod attention;
 mod config;
 mod model;
 mod step;
 
-pub use attention::{AdditiveAttention, AdditiveAttentionConfig};
 pub use config::{ForecastAttention, ForecasterConfig};
 pub use model::Forecaster;

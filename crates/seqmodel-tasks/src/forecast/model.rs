@@ -5,9 +5,9 @@ use burn::nn::{Dropout, Linear};
 use burn::tensor::Tensor;
 use seqmodel_data::SequenceLengths;
 
-use super::AdditiveAttention;
 use crate::encoder::Encoder;
 use crate::error::{Result, TaskError};
+use seqmodel_attention::{AdditiveAttention, Attention};
 
 /// A forecaster: windows → [`Encoder`] → (optional [`AdditiveAttention`] with the last state
 /// as query, `[context; last]`) → dropout → [`Linear`] → `horizon * targets` values. Built by
@@ -67,8 +67,18 @@ impl Forecaster {
             .encode(inputs, &SequenceLengths::right(vec![lookback; batch]))?;
         let (features, weights) = match &self.attention {
             Some(attention) => {
-                let (context, weights) = attention.forward(encoded.sequence, encoded.last.clone());
-                (Tensor::cat(vec![context, encoded.last], 1), Some(weights))
+                let states = encoded.sequence;
+                let attended = attention.attend(
+                    encoded.last.clone().unsqueeze_dim::<3>(1),
+                    states.clone(),
+                    states,
+                    None,
+                )?;
+                let context = attended.context.squeeze_dim::<2>(1);
+                (
+                    Tensor::cat(vec![context, encoded.last], 1),
+                    Some(attended.weights.squeeze_dim::<2>(1)),
+                )
             }
             None => (encoded.last, None),
         };
