@@ -33,12 +33,16 @@ pub mod classify;
 pub mod encoder;
 mod error;
 mod pooling;
+pub mod tag;
 
 pub use classify::{ClassifierConfig, TextClassifier};
 pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder};
 pub use error::{Result, TaskError};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
 pub use seqmodel_rnn::StateDict;
+pub use tag::{
+    CharConfig, CharKind, SequenceTagger, TagBatch, TagBatcher, TagEncoder, TagItem, TaggerConfig,
+};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
