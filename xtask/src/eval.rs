@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::run::classify;
 use crate::run::config::DataConfig;
+use crate::run::config::{CONFIG_FILE, TaskName, read_task};
 use crate::run::data;
 use crate::run::error::RunError;
 
@@ -28,6 +29,22 @@ pub struct EvalArgs {
 
 /// Runs `cargo xtask eval`.
 pub fn run(args: &EvalArgs) -> Result<(), RunError> {
+    let config_path = args.run.join(CONFIG_FILE);
+    // Without a config.json the classify loader reports the missing run.
+    let task = if config_path.is_file() {
+        read_task(&config_path)?
+    } else {
+        TaskName::Classify
+    };
+    match task {
+        TaskName::Classify => run_classify(args),
+        TaskName::Tag => crate::run::tag::eval(args),
+        TaskName::Forecast => crate::run::forecast::eval(args),
+    }
+}
+
+/// `cargo xtask eval` of a classify run.
+fn run_classify(args: &EvalArgs) -> Result<(), RunError> {
     let loaded = classify::load_run(&args.run)?;
     let (name, items) = match &args.data {
         None => {

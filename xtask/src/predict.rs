@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::run::classify;
+use crate::run::config::{CONFIG_FILE, TaskName, read_task};
 use crate::run::data;
 use crate::run::error::RunError;
 
@@ -22,6 +23,22 @@ pub struct PredictArgs {
 
 /// Runs `cargo xtask predict`: prints `label<TAB>probability<TAB>text` per non-blank line.
 pub fn run(args: &PredictArgs) -> Result<(), RunError> {
+    let config_path = args.run.join(CONFIG_FILE);
+    // Without a config.json the classify loader reports the missing run.
+    let task = if config_path.is_file() {
+        read_task(&config_path)?
+    } else {
+        TaskName::Classify
+    };
+    match task {
+        TaskName::Classify => run_classify(args),
+        TaskName::Tag => crate::run::tag::predict(args),
+        TaskName::Forecast => crate::run::forecast::predict(args),
+    }
+}
+
+/// `cargo xtask predict` of a classify run.
+fn run_classify(args: &PredictArgs) -> Result<(), RunError> {
     let loaded = classify::load_run(&args.run)?;
     let text = match &args.input {
         Some(path) if path.as_os_str() != "-" => {

@@ -8,10 +8,12 @@ use seqmodel_tasks::{EncoderKind, Pooling};
 use seqmodel_train::{CHECKPOINT_DIR, MARKER_FILE, ProgressMode, read_marker, write_atomic};
 
 use crate::run::classify::{self, Lexicon};
-use crate::run::config::{CONFIG_FILE, RunConfig, TaskName};
+use crate::run::config::{CONFIG_FILE, RunConfig, TaskName, read_task};
 use crate::run::data;
 use crate::run::error::RunError;
+use crate::run::forecast::ForecastFlags;
 use crate::run::report::{self, REPORT_FILE, ReportInputs};
+use crate::run::tag::TagFlags;
 
 /// Options of `cargo xtask train`. With none: classify rt-polarity with a BiLSTM (the PyTorch
 /// baseline's recipe) into `runs/classify-rt-polarity-bilstm`.
@@ -78,6 +80,12 @@ pub struct TrainArgs {
     /// plain, quiet.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressChoice,
+    /// Options of `--task tag`.
+    #[command(flatten, next_help_heading = "Tag options (--task tag)")]
+    pub tag: TagFlags,
+    /// Options of `--task forecast`.
+    #[command(flatten, next_help_heading = "Forecast options (--task forecast)")]
+    pub forecast: ForecastFlags,
 }
 
 /// `--encoder`.
@@ -136,12 +144,13 @@ impl From<ProgressChoice> for ProgressMode {
 }
 
 impl TrainArgs {
-    /// The flags that change the config (everything but --out/--resume/--force/--progress).
-    fn config_flags(&self) -> Vec<&'static str> {
+    /// The flags that change the config (everything but --task/--out/--resume/--force/
+    /// --progress, and --epochs, which a resumed run may raise), the task-specific ones
+    /// included.
+    pub fn config_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&'static str, bool); 14] = [
+        let flags: [(&'static str, bool); 13] = [
             ("--init-from", self.init_from.is_some()),
-            ("--task", self.task.is_some()),
             ("--data", self.data.is_some()),
             ("--text-column", self.text_column.is_some()),
             ("--label-column", self.label_column.is_some()),
@@ -160,7 +169,85 @@ impl TrainArgs {
                 given.push(flag);
             }
         }
+        given.extend(self.tag.given());
+        given.extend(self.forecast.given());
         given
+    }
+
+    /// The flags given that only `--task classify` reads: another task refuses them.
+    pub fn classify_only_flags(&self) -> Vec<&'static str> {
+        let flags = [
+            ("--text-column", self.text_column.is_some()),
+            ("--label-column", self.label_column.is_some()),
+            ("--pooling", self.pooling.is_some()),
+        ];
+        flags
+            .into_iter()
+            .filter_map(|(flag, set)| set.then_some(flag))
+            .collect()
+    }
+
+    /// Refuses the flags of other tasks than `task`, naming them and the task they belong to.
+    pub fn refuse_other_tasks_flags(&self, task: TaskName) -> Result<(), RunError> {
+        let others: [(TaskName, Vec<&'static str>); 3] = [
+            (TaskName::Classify, self.classify_only_flags()),
+            (TaskName::Tag, self.tag.given()),
+            (TaskName::Forecast, self.forecast.given()),
+        ];
+        for (owner, flags) in others {
+            if owner != task && !flags.is_empty() {
+                return Err(RunError::ConfigValue {
+                    origin: PathBuf::from("command line"),
+                    field: flags.join(", "),
+                    message: format!(
+                        "only --task {} reads {}; this run is --task {}",
+                        owner.as_str(),
+                        if flags.len() == 1 { "it" } else { "them" },
+                        task.as_str()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The task of this invocation: with `--resume` and `--out`, the run's own `config.json`
+    /// (a `--task` must agree with it); otherwise `--task`, else the `--config` file's task,
+    /// else `classify`.
+    pub fn task(&self) -> Result<TaskName, RunError> {
+        if self.resume
+            && let Some(out) = &self.out
+        {
+            let config_path = out.join(CONFIG_FILE);
+            if !config_path.is_file() {
+                return Err(RunError::NoRun {
+                    dir: out.clone(),
+                    what: CONFIG_FILE.into(),
+                });
+            }
+            let task = read_task(&config_path)?;
+            if let Some(given) = self.task
+                && given != task
+            {
+                return Err(RunError::ConfigValue {
+                    origin: config_path,
+                    field: "task".into(),
+                    message: format!(
+                        "the run in this folder is --task {}, not --task {}",
+                        task.as_str(),
+                        given.as_str()
+                    ),
+                });
+            }
+            return Ok(task);
+        }
+        if let Some(task) = self.task {
+            return Ok(task);
+        }
+        match &self.config {
+            Some(path) => read_task(path),
+            None => Ok(TaskName::Classify),
+        }
     }
 
     /// The config of a new run: `--config` (or the default), then the flags.
@@ -243,14 +330,26 @@ pub fn default_out(config: &RunConfig) -> PathBuf {
         .and_then(|s| s.to_str())
         .unwrap_or("data")
         .to_string();
-    let task = match config.task {
-        TaskName::Classify => "classify",
-    };
-    PathBuf::from("runs").join(format!("{task}-{source}-{}", report::encoder_tag(config)))
+    PathBuf::from("runs").join(format!(
+        "{}-{source}-{}",
+        config.task.as_str(),
+        report::encoder_tag(config)
+    ))
 }
 
-/// Runs `cargo xtask train`.
+/// Runs `cargo xtask train`: the task's own pipeline.
 pub fn run(args: &TrainArgs) -> Result<(), RunError> {
+    let task = args.task()?;
+    args.refuse_other_tasks_flags(task)?;
+    match task {
+        TaskName::Classify => run_classify(args),
+        TaskName::Tag => crate::run::tag::train(args),
+        TaskName::Forecast => crate::run::forecast::train(args),
+    }
+}
+
+/// `cargo xtask train --task classify`.
+fn run_classify(args: &TrainArgs) -> Result<(), RunError> {
     let (config, out, resume_after) = if args.resume {
         resume_config(args)?
     } else {
@@ -359,16 +458,7 @@ fn device_description(config: &RunConfig) -> String {
 
 /// `--resume`: the run's own config; only `--epochs` may change it.
 fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>), RunError> {
-    let flags = args.config_flags();
-    if !flags.is_empty() {
-        return Err(RunError::ConfigValue {
-            origin: PathBuf::from("command line"),
-            field: flags.join(", "),
-            message: "--resume continues a run with its own config.json; only --epochs may \
-                      change (drop the other flags, or start a new run with --out)"
-                .into(),
-        });
-    }
+    refuse_flags_on_resume(args)?;
     let out = match &args.out {
         Some(out) => out.clone(),
         None => default_out(&RunConfig::default_classify()),
@@ -385,16 +475,44 @@ fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>)
         config.train.epochs = epochs;
         config.validate(&config_path)?;
     }
+    let epoch = resumable_epoch(&out, config.train.epochs)?;
+    Ok((config, out, Some(epoch)))
+}
+
+/// `--resume` of any task: refuses config-changing flags (only `--epochs` may change).
+///
+/// # Errors
+/// Names the flags given.
+pub fn refuse_flags_on_resume(args: &TrainArgs) -> Result<(), RunError> {
+    let flags = args.config_flags();
+    if flags.is_empty() {
+        return Ok(());
+    }
+    Err(RunError::ConfigValue {
+        origin: PathBuf::from("command line"),
+        field: flags.join(", "),
+        message: "--resume continues a run with its own config.json; only --epochs may \
+                  change (drop the other flags, or start a new run with --out)"
+            .into(),
+    })
+}
+
+/// The last completed epoch of the run in `out`, which must be below `epochs` for a resume to
+/// have work to do.
+///
+/// # Errors
+/// No epoch was completed, or all `epochs` are (the message says to raise `--epochs`).
+pub fn resumable_epoch(out: &Path, epochs: usize) -> Result<usize, RunError> {
     let marker = read_marker(&out.join(CHECKPOINT_DIR))?;
     let Some(marker) = marker else {
         return Err(RunError::NoRun {
-            dir: out.clone(),
+            dir: out.to_path_buf(),
             what: format!("{CHECKPOINT_DIR}/{MARKER_FILE} (no epoch was completed)"),
         });
     };
-    if marker.epoch >= config.train.epochs {
+    if marker.epoch >= epochs {
         return Err(RunError::ConfigValue {
-            origin: config_path,
+            origin: out.join(CONFIG_FILE),
             field: "train.epochs".into(),
             message: format!(
                 "the run has completed all {} epochs; pass --epochs N (N > {}) to train further",
@@ -402,11 +520,14 @@ fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>)
             ),
         });
     }
-    Ok((config, out, Some(marker.epoch)))
+    Ok(marker.epoch)
 }
 
 /// A new run must not land on an existing one, unless `--force`.
-fn check_fresh_folder(out: &Path, force: bool) -> Result<(), RunError> {
+///
+/// # Errors
+/// A finished run (its `report.md`) or an unfinished one (a checkpoint marker) is in `out`.
+pub fn check_fresh_folder(out: &Path, force: bool) -> Result<(), RunError> {
     if force {
         return Ok(());
     }

@@ -49,6 +49,51 @@ fn one() -> usize {
 pub enum TaskName {
     /// Sequence → class (sentiment, topic): `seqmodel_tasks::TextClassifier`.
     Classify,
+    /// A tag per token (part of speech, named entities).
+    Tag,
+    /// The next steps of a time series.
+    Forecast,
+}
+
+impl TaskName {
+    /// The name in configs and run folders.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classify => "classify",
+            Self::Tag => "tag",
+            Self::Forecast => "forecast",
+        }
+    }
+}
+
+/// Only the `task` field of a config file: which task's config the rest is.
+#[derive(Deserialize)]
+struct TaskOnly {
+    task: TaskName,
+}
+
+/// The task a config file (a run's `config.json`, or a `--config` file) is for.
+///
+/// # Errors
+/// The file cannot be read, is not JSON, or has no valid `task` field: the message names the
+/// file and lists the tasks.
+pub fn read_task(path: &Path) -> Result<TaskName, RunError> {
+    let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
+    let only: TaskOnly = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .and_then(|value| {
+            let task = value
+                .get("task")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            serde_json::from_value(serde_json::json!({ "task": task }))
+        })
+        .map_err(|error| RunError::ConfigFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "field `task`: {error} (expected one of \"classify\", \"tag\", \"forecast\")"
+            ),
+        })?;
+    Ok(only.task)
 }
 
 /// Where the examples come from.
@@ -181,6 +226,17 @@ impl RunConfig {
             field: field.to_string(),
             message,
         };
+        if self.task != TaskName::Classify {
+            return Err(bad(
+                "task",
+                format!(
+                    "this is a classify config; a {} run has its own config (write one with \
+                     `cargo xtask train --task {}` and read its config.json)",
+                    self.task.as_str(),
+                    self.task.as_str()
+                ),
+            ));
+        }
         self.backend()
             .map_err(|error| bad("backend", error.to_string()))?;
         if self.devices == 0 {
@@ -255,6 +311,26 @@ mod tests {
             error.to_string().contains("unknown field `device`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn read_task_names_the_file_when_the_task_is_missing_or_unknown() {
+        let dir = std::env::temp_dir().join(format!("seqmodel-read-task-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("config.json");
+        std::fs::write(&path, RunConfig::default_classify().to_json()).expect("write");
+        assert_eq!(read_task(&path).expect("classify"), TaskName::Classify);
+        std::fs::write(&path, r#"{"task": "tag", "anything": 1}"#).expect("write");
+        assert_eq!(read_task(&path).expect("tag"), TaskName::Tag);
+        for bad in [r#"{"task": "translate"}"#, r#"{"data": {}}"#, "not json"] {
+            std::fs::write(&path, bad).expect("write");
+            let error = read_task(&path).expect_err(bad).to_string();
+            assert!(
+                error.contains("config.json") && error.contains("`task`"),
+                "{error}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

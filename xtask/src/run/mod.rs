@@ -1,8 +1,10 @@
 //! What `cargo xtask train | eval | predict` share: the run config and folder, the data, the
-//! classify task's pipeline, the report, and the errors (exit code 2).
+//! pipelines of the tasks (classify, tag, forecast), the report, and the errors (exit code 2).
 
 pub mod classify;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod forecast;
 pub mod report;
+pub mod tag;
