@@ -106,7 +106,7 @@ pub enum EncoderChoice {
 }
 
 impl EncoderChoice {
-    fn kind(self) -> (EncoderKind, bool) {
+    pub fn kind(self) -> (EncoderKind, bool) {
         match self {
             Self::Rnn => (EncoderKind::Rnn, false),
             Self::Lstm => (EncoderKind::Lstm, false),

@@ -1,6 +1,8 @@
 //! From sentences to tensors: [`TagEncoder`] (words, characters, casing and tags to ids) and
 //! [`TagBatcher`] (a padded [`TagBatch`]).
 
+use std::collections::HashMap;
+
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use seqmodel_data::{LabelSet, SequenceLengths, TaggedSentence, Vocab, VocabConfig};
@@ -120,14 +122,21 @@ impl TagEncoder {
 }
 
 /// A padded batch of sentences (padding on the right).
+///
+/// Character features are computed once per distinct word of the batch: `char_words` holds
+/// each distinct word's characters (row 0 is the empty word of padding positions), and
+/// `char_index` says which row each position reads.
 #[derive(Debug, Clone)]
 pub struct TagBatch {
     /// Word ids, `[batch, time]`, 0 at padding.
     pub words: Tensor<2, Int>,
-    /// Character ids, `[batch, time, max_chars]`, 0 after each word's characters and at padding.
-    pub chars: Tensor<3, Int>,
-    /// Characters per word, `[batch * time]` row-major (0 at padding words).
+    /// Character ids of the distinct words, `[types, max_chars]`, 0 after each word's
+    /// characters; row 0 is all 0 (the padding word).
+    pub char_words: Tensor<2, Int>,
+    /// Characters per distinct word, `[types]` (row 0: 0).
     pub char_lengths: Vec<usize>,
+    /// The `char_words` row of every position, `[batch * time]` row-major (0 at padding).
+    pub char_index: Tensor<1, Int>,
     /// Casing ids, `[batch, time]`, 0 at padding.
     pub casing: Tensor<2, Int>,
     /// Tag ids, `[batch, time]`, `-1` at padding (and everywhere when the tags are unknown).
@@ -167,17 +176,13 @@ impl Batcher<TagItem, TagBatch> for TagBatcher {
             .max()
             .unwrap_or(0)
             .max(1);
-        let max_chars = items
-            .iter()
-            .flat_map(|i| i.chars.iter().map(Vec::len))
-            .max()
-            .unwrap_or(0)
-            .clamp(1, self.max_word_chars);
         let mut words = vec![0i64; batch * time];
         let mut casing = vec![0i64; batch * time];
         let mut tags = vec![-1i64; batch * time];
-        let mut chars = vec![0i64; batch * time * max_chars];
-        let mut char_lengths = vec![0usize; batch * time];
+        let mut char_index = vec![0i64; batch * time];
+        // Distinct character sequences in order of first appearance; row 0 is the empty word.
+        let mut types: Vec<&[usize]> = vec![&[]];
+        let mut rows: HashMap<&[usize], usize> = HashMap::from([(&[][..], 0)]);
         for (b, item) in items.iter().enumerate() {
             for t in 0..item.words.len() {
                 let at = b * time + t;
@@ -186,19 +191,31 @@ impl Batcher<TagItem, TagBatch> for TagBatcher {
                 if let Some(&tag) = item.tags.get(t) {
                     tags[at] = tag as i64;
                 }
-                let word_chars = item.chars.get(t).map_or(&[][..], Vec::as_slice);
-                let kept = word_chars.len().min(max_chars);
-                char_lengths[at] = kept;
-                for (c, &id) in word_chars[..kept].iter().enumerate() {
-                    chars[at * max_chars + c] = id as i64;
-                }
+                let chars = item.chars.get(t).map_or(&[][..], Vec::as_slice);
+                let chars = &chars[..chars.len().min(self.max_word_chars)];
+                let row = *rows.entry(chars).or_insert_with(|| {
+                    types.push(chars);
+                    types.len() - 1
+                });
+                char_index[at] = row as i64;
+            }
+        }
+        let max_chars = types.iter().map(|c| c.len()).max().unwrap_or(0).max(1);
+        let mut char_words = vec![0i64; types.len() * max_chars];
+        for (row, chars) in types.iter().enumerate() {
+            for (c, &id) in chars.iter().enumerate() {
+                char_words[row * max_chars + c] = id as i64;
             }
         }
         let lengths = items.iter().map(|i| i.words.len()).collect();
         TagBatch {
             words: Tensor::from_data(TensorData::new(words, [batch, time]), device),
-            chars: Tensor::from_data(TensorData::new(chars, [batch, time, max_chars]), device),
-            char_lengths,
+            char_words: Tensor::from_data(
+                TensorData::new(char_words, [types.len(), max_chars]),
+                device,
+            ),
+            char_lengths: types.iter().map(|c| c.len()).collect(),
+            char_index: Tensor::from_data(TensorData::new(char_index, [batch * time]), device),
             casing: Tensor::from_data(TensorData::new(casing, [batch, time]), device),
             tags: Tensor::from_data(TensorData::new(tags, [batch, time]), device),
             lengths: SequenceLengths::right(lengths),
@@ -236,14 +253,22 @@ mod tests {
         assert_eq!(items[1].casing, [1, 5, 1]);
         let batch = TagBatcher::new(2).batch(items, &Device::flex());
         assert_eq!(batch.words.dims(), [2, 3]);
-        assert_eq!(batch.chars.dims(), [2, 3, 2]);
-        assert_eq!(batch.char_lengths, [2, 2, 0, 2, 2, 2]);
+        assert_eq!(batch.lengths.as_slice(), [2, 3]);
+        // Cut to 2 characters: "Th", "ca", "th", "Do", "ra" and the empty padding word.
+        assert_eq!(batch.char_words.dims(), [6, 2]);
+        assert_eq!(batch.char_lengths, [0, 2, 2, 2, 2, 2]);
+        let index: Vec<i64> = batch.char_index.to_data().iter::<i64>().collect();
+        assert_eq!(index, [1, 2, 0, 3, 4, 5]);
         let tags: Vec<i64> = batch.tags.to_data().iter::<i64>().collect();
         assert_eq!(tags, [0, 1, -1, 0, 1, 2]);
-        let chars: Vec<i64> = batch.chars.to_data().iter::<i64>().collect();
-        assert!(chars[4..6].iter().all(|&c| c == 0), "{chars:?}");
-        assert!(chars[..4].iter().all(|&c| c > 1), "{chars:?}");
-        assert_eq!(batch.lengths.as_slice(), [2, 3]);
+        let chars: Vec<i64> = batch.char_words.to_data().iter::<i64>().collect();
+        assert!(chars[..2].iter().all(|&c| c == 0), "{chars:?}");
+        assert!(chars[2..].iter().all(|&c| c > 1), "{chars:?}");
+        // A word seen twice is one row.
+        let again = encoder.encode(&["the", "the"], None).expect("encodes");
+        let batch = TagBatcher::default().batch(vec![again], &Device::flex());
+        assert_eq!(batch.char_lengths, [0, 3]);
+        assert_eq!(batch.lengths.as_slice(), [2]);
     }
 
     #[test]

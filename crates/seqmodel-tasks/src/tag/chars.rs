@@ -175,24 +175,27 @@ impl CharFeatures {
         }
     }
 
-    /// One vector per word.
+    /// One vector per position, computed once per distinct word.
     ///
     /// # Shapes
-    /// - `chars`: `[batch, time, max_chars]` character ids, 0 at padding
-    /// - `lengths`: `[batch * time]` characters per word, row-major
-    /// - output: `[batch, time, output_size]`, 0 at padding words
+    /// - `char_words`: `[types, max_chars]` character ids of the distinct words, 0 at padding
+    /// - `lengths`: `[types]` characters per distinct word
+    /// - `index`: `[batch * time]` the row of `char_words` of each position
+    /// - output: `[batch, time, output_size]`, 0 where the row is the empty word
     pub fn forward(
         &self,
-        chars: Tensor<3, Int>,
+        char_words: Tensor<2, Int>,
         lengths: &[usize],
+        index: Tensor<1, Int>,
+        [batch, time]: [usize; 2],
         dropout: &Dropout,
     ) -> Result<Tensor<3>> {
-        let [batch, time, max_chars] = chars.dims();
-        let flat = chars.reshape([batch * time, max_chars]);
         let features = match self {
-            Self::Cnn(cnn) => cnn.forward(flat, dropout),
-            Self::Lstm(lstm) => lstm.forward(flat, lengths, dropout)?,
+            Self::Cnn(cnn) => cnn.forward(char_words, dropout),
+            Self::Lstm(lstm) => lstm.forward(char_words, lengths, dropout)?,
         };
-        Ok(features.reshape([batch, time, self.output_size()]))
+        Ok(features
+            .select(0, index)
+            .reshape([batch, time, self.output_size()]))
     }
 }

@@ -73,7 +73,7 @@ impl SequenceTagger {
     /// Tag scores (logits) for every position; rows at padding positions are meaningless.
     ///
     /// # Shapes
-    /// - `batch.words`, `batch.casing`: `[batch, time]`; `batch.chars`: `[batch, time, chars]`
+    /// - `batch.words`, `batch.casing`: `[batch, time]`; `batch.char_words`: `[types, chars]`
     /// - output: `[batch, time, num_tags]`
     ///
     /// # Errors
@@ -92,26 +92,26 @@ impl SequenceTagger {
         check_range("word id", &batch.words, self.num_words, WORD_FIX)?;
         let mut features = vec![self.words.forward(batch.words.clone())];
         if let Some(chars) = &self.chars {
-            check_range(
-                "character id",
-                &batch.chars.clone().flatten::<2>(0, 1),
-                self.num_chars,
-                CHAR_FIX,
-            )?;
-            if batch.char_lengths.len() != size * time {
+            check_range("character id", &batch.char_words, self.num_chars, CHAR_FIX)?;
+            let types = batch.char_words.dims()[0];
+            check_range("char_index", &batch.char_index, types, INDEX_FIX)?;
+            if batch.char_lengths.len() != types || batch.char_index.dims()[0] != size * time {
                 return Err(TaskError::InvalidConfig {
                     config: "TagBatch",
                     field: "char_lengths".into(),
                     reason: format!(
-                        "has {} entries for {size} x {time} words; build batches with \
-                         TagBatcher",
-                        batch.char_lengths.len()
+                        "{} lengths for {types} words and {} indices for {size} x {time} \
+                         positions; build batches with TagBatcher",
+                        batch.char_lengths.len(),
+                        batch.char_index.dims()[0]
                     ),
                 });
             }
             features.push(chars.forward(
-                batch.chars.clone(),
+                batch.char_words.clone(),
                 &batch.char_lengths,
+                batch.char_index.clone(),
+                [size, time],
                 &self.dropout,
             )?);
         }
@@ -193,6 +193,7 @@ pub fn masked_cross_entropy(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tenso
 
 const WORD_FIX: &str = "encode the words with the vocabulary the model was built with";
 const CHAR_FIX: &str = "encode the characters with the vocabulary the model was built with";
+const INDEX_FIX: &str = "build batches with TagBatcher (char_index points into char_words)";
 const CASING_FIX: &str = "compute casing ids with Casing::id";
 const TAG_FIX: &str = "use the tag set the model was built with (num_tags = tags.len())";
 
