@@ -164,7 +164,7 @@ impl TaggerConfig {
                     "is 0; set it to at least 1 (50 is usual), or chars.kind to \"none\"".into(),
                 ));
             }
-            if self.chars.kind == CharKind::Cnn && self.chars.kernel_size % 2 == 0 {
+            if self.chars.kind == CharKind::Cnn && self.chars.kernel_size.is_multiple_of(2) {
                 return Err(invalid(
                     "chars.kernel_size",
                     format!(
