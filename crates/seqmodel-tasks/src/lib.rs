@@ -9,6 +9,10 @@
 //!   max, attention) → class logits. It implements burn-train's `TrainStep` and
 //!   `InferenceStep` on seqmodel-data's `TextClassificationBatch`, and imports / exports
 //!   PyTorch state dicts under the names of the benchmark's `RNNClassifier`.
+//! - [`tag`]: sequence labelling. [`TaggerConfig`] (serde; defaults = the PyTorch EWT baseline
+//!   plus a char-CNN) builds a [`SequenceTagger`]: lower-cased word embedding, character
+//!   features (char-CNN or char-BiLSTM, [`CharKind`]) and a casing feature → encoder → a score
+//!   per tag at every token, with burn-train steps on [`TagBatch`]es.
 //! - [`encoder`]: the encoder chosen by configuration ([`EncoderKind`]: `rnn`, `lstm`, `gru`;
 //!   layers, directions, dropout). A new encoder is one file and one table line.
 //!
