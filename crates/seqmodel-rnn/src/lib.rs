@@ -90,7 +90,7 @@ pub use lstm_cell::{LstmCell, LstmCellConfig, LstmPrepared};
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{Nonlinearity, RnnCell, RnnCellConfig};
 pub use seqmodel_data::{LengthsError, PadSide, SequenceLengths};
-pub use state_dict::StateDict;
+pub use state_dict::{ParamSink, ParamSource, StateDict, replace_value, transpose_matrix};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use burn::module::Param;
+use burn::nn::Linear;
 use burn::tensor::{DType, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
@@ -184,15 +185,19 @@ impl StateDict {
 }
 
 /// Hands a layer's parameters their values from a state dict, key by key, and remembers which
-/// keys under the prefix were used so that leftovers are reported.
-pub(crate) struct ParamSource<'a> {
+/// keys under the prefix were used so that leftovers are reported ([`Self::finish`]).
+///
+/// Every seqmodel module that imports PyTorch parameters loads through this: a missing key, a
+/// wrong shape or a non-float tensor is an [`Error`] naming the source and the full key.
+pub struct ParamSource<'a> {
     dict: &'a StateDict,
     prefix: &'a str,
     used: BTreeSet<String>,
 }
 
 impl<'a> ParamSource<'a> {
-    pub(crate) fn new(dict: &'a StateDict, prefix: &'a str) -> Self {
+    /// Reads keys `prefix + name` of `dict`.
+    pub fn new(dict: &'a StateDict, prefix: &'a str) -> Self {
         Self {
             dict,
             prefix,
@@ -200,7 +205,9 @@ impl<'a> ParamSource<'a> {
         }
     }
 
-    fn data(&mut self, name: &str, expected: &[usize]) -> Result<TensorData> {
+    /// The float tensor under `prefix + name`, which must have shape `expected`; the key
+    /// counts as used.
+    pub fn data(&mut self, name: &str, expected: &[usize]) -> Result<TensorData> {
         let key = format!("{}{name}", self.prefix);
         let data = self.dict.get(&key).ok_or_else(|| Error::MissingKey {
             source_name: self.dict.source_name.clone(),
@@ -230,30 +237,37 @@ impl<'a> ParamSource<'a> {
         Ok(data.clone())
     }
 
-    /// The value for a weight parameter `name` (without prefix).
-    pub(crate) fn take2(
-        &mut self,
-        param: Param<Tensor<2>>,
-        name: &str,
-    ) -> Result<Param<Tensor<2>>> {
+    /// The value for a weight parameter `name` (without prefix), stored in the layout of
+    /// `param`.
+    pub fn take2(&mut self, param: Param<Tensor<2>>, name: &str) -> Result<Param<Tensor<2>>> {
         let current = param.val();
         let data = self.data(name, &current.dims())?;
         Ok(param.map(|old| replace_value(old, data)))
     }
 
     /// The value for a bias parameter `name` (without prefix).
-    pub(crate) fn take1(
-        &mut self,
-        param: Param<Tensor<1>>,
-        name: &str,
-    ) -> Result<Param<Tensor<1>>> {
+    pub fn take1(&mut self, param: Param<Tensor<1>>, name: &str) -> Result<Param<Tensor<1>>> {
         let current = param.val();
         let data = self.data(name, &current.dims())?;
         Ok(param.map(|old| replace_value(old, data)))
     }
 
-    /// Fail on the first key under the prefix that no parameter took.
-    pub(crate) fn finish(self) -> Result<()> {
+    /// A Burn `Linear` from PyTorch's `nn.Linear` keys `name.weight` (`[out, in]`, transposed
+    /// to Burn's `[in, out]`) and, if the layer has a bias, `name.bias`.
+    pub fn take_linear(&mut self, mut linear: Linear, name: &str) -> Result<Linear> {
+        let [d_in, d_out] = linear.weight.val().dims();
+        let data = self.data(&format!("{name}.weight"), &[d_out, d_in])?;
+        let transposed = transpose_matrix(&data, d_out, d_in);
+        linear.weight = linear.weight.map(|old| replace_value(old, transposed));
+        linear.bias = match linear.bias {
+            Some(bias) => Some(self.take1(bias, &format!("{name}.bias"))?),
+            None => None,
+        };
+        Ok(linear)
+    }
+
+    /// Fails on the first key under the prefix that no parameter took.
+    pub fn finish(self) -> Result<()> {
         for (key, data) in &self.dict.tensors {
             if key.starts_with(self.prefix) && !self.used.contains(key) {
                 return Err(Error::UnexpectedKey {
@@ -267,8 +281,20 @@ impl<'a> ParamSource<'a> {
     }
 }
 
+/// `data`, a row-major `[rows, cols]` float matrix, as its `[cols, rows]` transpose in `f32`.
+pub fn transpose_matrix(data: &TensorData, rows: usize, cols: usize) -> TensorData {
+    let values: Vec<f32> = data.iter::<f32>().collect();
+    let mut out = vec![0.0f32; rows * cols];
+    for (r, row) in values.chunks(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
+    }
+    TensorData::new(out, [cols, rows])
+}
+
 /// A tensor holding `data`, on `old`'s device and in its dtype, tracked like `old`.
-fn replace_value<const D: usize>(old: Tensor<D>, data: TensorData) -> Tensor<D> {
+pub fn replace_value<const D: usize>(old: Tensor<D>, data: TensorData) -> Tensor<D> {
     let tensor = Tensor::<D>::from_data(data.convert_dtype(old.dtype()), &old.device());
     if old.is_require_grad() {
         tensor.require_grad()
@@ -278,18 +304,32 @@ fn replace_value<const D: usize>(old: Tensor<D>, data: TensorData) -> Tensor<D> 
 }
 
 /// Collects a layer's parameters under their PyTorch names (prefix prepended).
-pub(crate) struct ParamSink<'a> {
+pub struct ParamSink<'a> {
     dict: &'a mut StateDict,
     prefix: &'a str,
 }
 
 impl<'a> ParamSink<'a> {
-    pub(crate) fn new(dict: &'a mut StateDict, prefix: &'a str) -> Self {
+    /// Writes keys `prefix + name` into `dict`.
+    pub fn new(dict: &'a mut StateDict, prefix: &'a str) -> Self {
         Self { dict, prefix }
     }
 
-    pub(crate) fn put<const D: usize>(&mut self, name: &str, value: Tensor<D>) {
+    /// Stores `value` under `prefix + name`, as it is laid out.
+    pub fn put<const D: usize>(&mut self, name: &str, value: Tensor<D>) {
         self.dict
             .insert(format!("{}{name}", self.prefix), value.into_data());
+    }
+
+    /// Stores a Burn `Linear` as PyTorch's `nn.Linear`: `name.weight` `[out, in]` and, if
+    /// present, `name.bias`.
+    pub fn put_linear(&mut self, name: &str, linear: &Linear) {
+        let [d_in, d_out] = linear.weight.val().dims();
+        let data = transpose_matrix(&linear.weight.val().into_data(), d_in, d_out);
+        self.dict
+            .insert(format!("{}{name}.weight", self.prefix), data);
+        if let Some(bias) = &linear.bias {
+            self.put(&format!("{name}.bias"), bias.val());
+        }
     }
 }
