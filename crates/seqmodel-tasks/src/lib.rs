@@ -9,6 +9,10 @@
 //!   max, attention) → class logits. It implements burn-train's `TrainStep` and
 //!   `InferenceStep` on seqmodel-data's `TextClassificationBatch`, and imports / exports
 //!   PyTorch state dicts under the names of the benchmark's `RNNClassifier`.
+//! - [`tag`]: sequence labelling. [`TaggerConfig`] (serde; defaults = the PyTorch EWT baseline
+//!   plus a char-CNN) builds a [`SequenceTagger`]: lower-cased word embedding, character
+//!   features (char-CNN or char-BiLSTM, [`CharKind`]) and a casing feature → encoder → a score
+//!   per tag at every token, with burn-train steps on [`TagBatch`]es.
 //! - [`encoder`]: the encoder chosen by configuration ([`EncoderKind`]: `rnn`, `lstm`, `gru`;
 //!   layers, directions, dropout). A new encoder is one file and one table line.
 //! - [`forecast`]: time-series forecasting. [`ForecasterConfig`] builds a [`Forecaster`]:
@@ -38,6 +42,7 @@ pub mod encoder;
 mod error;
 pub mod forecast;
 mod pooling;
+pub mod tag;
 
 pub use classify::{ClassifierConfig, TextClassifier};
 pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder};
@@ -45,6 +50,9 @@ pub use error::{Result, TaskError};
 pub use forecast::{ForecastAttention, Forecaster, ForecasterConfig};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
 pub use seqmodel_rnn::StateDict;
+pub use tag::{
+    CharConfig, CharKind, SequenceTagger, TagBatch, TagBatcher, TagEncoder, TagItem, TaggerConfig,
+};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]

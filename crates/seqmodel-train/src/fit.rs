@@ -31,6 +31,7 @@ use crate::monitor::{BestEpoch, EarlyStopping};
 use crate::progress::ProgressMode;
 use crate::schedule::{Schedule, record_step};
 use crate::step::{StepHooks, StepLoss, SupervisedStep};
+use crate::tag_metrics::{TagIds, TagMetric, TagScore};
 
 /// The folder, under the run folder, that holds the checkpoints and their marker.
 pub const CHECKPOINT_DIR: &str = "checkpoint";
@@ -111,6 +112,34 @@ where
         training
             .metric_valid_numeric(ClassMetric::new(ClassScore::Accuracy))
             .metric_valid_numeric(ClassMetric::new(ClassScore::MacroF1))
+    }
+}
+
+/// Token accuracy and, for IOB2 tag sets, seqeval's entity micro-F1 in default and strict
+/// modes ([`TagMetric`]), over the whole validation set of each epoch.
+#[derive(Debug, Clone)]
+pub struct TaggingMetrics {
+    /// `tag_names[id]` names tag id `id`.
+    pub tag_names: Arc<[String]>,
+    /// Also report `entity_f1` and `entity_f1_strict` (the tags are IOB2).
+    pub entities: bool,
+}
+
+impl<M> ValidationMetrics<M> for TaggingMetrics
+where
+    M: LearnerModel,
+    <M as InferenceStep>::Output: Adaptor<TagIds>,
+{
+    fn register(self, training: SupervisedTraining<M>) -> SupervisedTraining<M> {
+        let training = training
+            .metric_valid_numeric(TagMetric::new(TagScore::Accuracy, self.tag_names.clone()));
+        if self.entities {
+            training
+                .metric_valid_numeric(TagMetric::new(TagScore::EntityF1, self.tag_names.clone()))
+                .metric_valid_numeric(TagMetric::new(TagScore::EntityF1Strict, self.tag_names))
+        } else {
+            training
+        }
     }
 }
 

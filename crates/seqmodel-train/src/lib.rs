@@ -12,7 +12,8 @@
 //! - [`AtomicFileCheckpointer`]: burn-train checkpointer writing temp file + fsync + rename,
 //!   with a marker of the last completed epoch; `RunOptions::resume` continues from it.
 //! - [`EpochLogger`]: `metrics.jsonl`, one line per epoch, with seqmodel-metrics'
-//!   accuracy and macro-F1 ([`ClassMetric`]); plain per-epoch lines when not in a terminal.
+//!   accuracy and macro-F1 ([`ClassMetric`]), or a tagger's token accuracy and entity F1
+//!   ([`TagMetric`], [`TaggingMetrics`]); plain per-epoch lines when not in a terminal.
 //! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
 //!   cosine, step, reduce-on-plateau; [`Schedule`]).
 //! - `plots` (feature `plots`, on by default): PNG pictures of a run drawn with plotters —
@@ -54,6 +55,7 @@ pub mod plots;
 mod progress;
 mod schedule;
 mod step;
+mod tag_metrics;
 
 pub use checkpoint::{
     AtomicFileCheckpointer, CHECKPOINT_PARTS, CheckpointMarker, MARKER_FILE, checkpoint_path,
@@ -70,8 +72,8 @@ pub use epoch_log::{
 };
 pub use error::{NonFiniteQuantity, Result, TrainError};
 pub use fit::{
-    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TrainSummary, Trained,
-    ValidationMetrics, fit, load_epoch,
+    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TaggingMetrics, TrainSummary,
+    Trained, ValidationMetrics, fit, load_epoch,
 };
 pub use guard::{NonFiniteGuard, Tripped};
 pub use loader::EpochLoader;
@@ -83,6 +85,7 @@ pub use progress::ProgressMode;
 pub use schedule::Schedule;
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use step::{StepHooks, StepLoss, SupervisedStep};
+pub use tag_metrics::{TagIds, TagMetric, TagScore};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
