@@ -351,14 +351,13 @@ pub fn run(args: &TrainArgs) -> Result<(), RunError> {
 
 /// `cargo xtask train --task classify`.
 fn run_classify(args: &TrainArgs) -> Result<(), RunError> {
-    let (config, out, resume_after) = if args.resume {
-        resume_config(args)?
-    } else {
-        let config = args.new_config()?;
-        let out = args.out.clone().unwrap_or_else(|| default_out(&config));
-        check_fresh_folder(&out, args.force)?;
-        (config, out, None)
-    };
+    let (config, out, resume_after) = start_or_resume(
+        args,
+        TaskName::Classify,
+        TrainArgs::new_config,
+        default_out,
+        Some(default_out(&RunConfig::default_classify())),
+    )?;
 
     let split = data::read_split(&config.data)?;
     let lexicon = if resume_after.is_some() {
@@ -457,13 +456,74 @@ fn device_description(config: &RunConfig) -> String {
     }
 }
 
-/// `--resume`: the run's own config; only `--epochs` may change it.
-fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>), RunError> {
+/// What `train` needs of a task's run config (its `config.json`) to start or resume a run.
+pub trait RunConfigFile: Sized {
+    /// Reads and validates a config file.
+    fn read_file(path: &Path) -> Result<Self, RunError>;
+    /// Checks the config; errors name `origin` and the field.
+    fn check(&self, origin: &Path) -> Result<(), RunError>;
+    /// The number of epochs to train (a resumed run may raise it).
+    fn epochs_mut(&mut self) -> &mut usize;
+}
+
+/// Every task's run config has `read`, `validate` and `train.epochs`.
+macro_rules! run_config_files {
+    ($($config:ty),+) => {$(
+        impl RunConfigFile for $config {
+            fn read_file(path: &Path) -> Result<Self, RunError> {
+                Self::read(path)
+            }
+            fn check(&self, origin: &Path) -> Result<(), RunError> {
+                self.validate(origin)
+            }
+            fn epochs_mut(&mut self) -> &mut usize {
+                &mut self.train.epochs
+            }
+        }
+    )+};
+}
+
+run_config_files!(
+    RunConfig,
+    crate::run::tag::config::TagRunConfig,
+    crate::run::forecast::config::ForecastRunConfig
+);
+
+/// The config, run folder and (with `--resume`) last completed epoch of a `train` invocation.
+///
+/// A new run: `new_config` from the flags, the folder from `--out` or `default_out`, which must
+/// not hold a run unless `--force`. A resumed run: the folder's own `config.json` (in `--out`,
+/// else `resume_out`), with only `--epochs` allowed to change it, and a completed epoch to
+/// continue from.
+///
+/// # Errors
+/// Names the flag, file or field, and the fix.
+pub fn start_or_resume<C: RunConfigFile>(
+    args: &TrainArgs,
+    task: TaskName,
+    new_config: impl FnOnce(&TrainArgs) -> Result<C, RunError>,
+    default_out: impl FnOnce(&C) -> PathBuf,
+    resume_out: Option<PathBuf>,
+) -> Result<(C, PathBuf, Option<usize>), RunError> {
+    if !args.resume {
+        let config = new_config(args)?;
+        let out = args.out.clone().unwrap_or_else(|| default_out(&config));
+        check_fresh_folder(&out, args.force)?;
+        return Ok((config, out, None));
+    }
     refuse_flags_on_resume(args)?;
-    let out = match &args.out {
-        Some(out) => out.clone(),
-        None => default_out(&RunConfig::default_classify()),
-    };
+    let out = args
+        .out
+        .clone()
+        .or(resume_out)
+        .ok_or_else(|| RunError::ConfigValue {
+            origin: PathBuf::from("command line"),
+            field: "--out".into(),
+            message: format!(
+                "--resume --task {} needs the run folder: pass --out DIR",
+                task.as_str()
+            ),
+        })?;
     let config_path = out.join(CONFIG_FILE);
     if !config_path.is_file() {
         return Err(RunError::NoRun {
@@ -471,12 +531,12 @@ fn resume_config(args: &TrainArgs) -> Result<(RunConfig, PathBuf, Option<usize>)
             what: CONFIG_FILE.into(),
         });
     }
-    let mut config = RunConfig::read(&config_path)?;
+    let mut config = C::read_file(&config_path)?;
     if let Some(epochs) = args.epochs {
-        config.train.epochs = epochs;
-        config.validate(&config_path)?;
+        *config.epochs_mut() = epochs;
+        config.check(&config_path)?;
     }
-    let epoch = resumable_epoch(&out, config.train.epochs)?;
+    let epoch = resumable_epoch(&out, *config.epochs_mut())?;
     Ok((config, out, Some(epoch)))
 }
 

@@ -121,6 +121,18 @@ pub fn greedy(
     max_len: usize,
 ) -> crate::Result<Vec<Hypothesis>> {
     check_max_len(max_len, "greedy")?;
+    decode_each(model, source, max_len, |logits| Ok((logits, None)))
+}
+
+/// One hypothesis per sentence, one decoder step at a time, until `<eos>` or `max_len` steps.
+/// `pick` turns a step's logits `[batch, vocab]` into the logits the chosen tokens are scored
+/// by and, when it draws them, the tokens (`None`: the most probable, the first on ties).
+fn decode_each(
+    model: &Seq2Seq,
+    source: &PaddedBatch,
+    max_len: usize,
+    mut pick: impl FnMut(Tensor<2>) -> crate::Result<(Tensor<2>, Option<Vec<usize>>)>,
+) -> crate::Result<Vec<Hypothesis>> {
     let batch = source.batch_size();
     let lengths = source.lengths().as_slice().to_vec();
     let (memory, mut state) = start_repeated(model, source, 1)?;
@@ -139,28 +151,32 @@ pub fn greedy(
         let step = model
             .decoder
             .step(tokens_tensor(&tokens, &device), state, &memory)?;
-        let host = StepOnHost::new(step.logits, step.weights);
+        let (logits, drawn) = pick(step.logits)?;
+        let host = StepOnHost::new(logits, step.weights);
         for (s, hyp) in hyps.iter_mut().enumerate() {
             if hyp.finished {
                 continue;
             }
             let row = host.row(s);
-            // The first maximum, as argmax.
-            let (best, &lp) = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, &f32::NEG_INFINITY),
-                    |acc, x| if x.1 > acc.1 { x } else { acc },
-                );
-            hyp.log_prob += f64::from(lp);
+            let token = match &drawn {
+                Some(drawn) => drawn[s],
+                None => {
+                    row.iter()
+                        .enumerate()
+                        .fold((0, f32::NEG_INFINITY), |best, (v, &lp)| {
+                            if lp > best.1 { (v, lp) } else { best }
+                        })
+                        .0
+                }
+            };
+            hyp.log_prob += f64::from(row[token]);
             hyp.attention.extend(host.weights(s, lengths[s]));
-            if best == model.eos_id {
+            if token == model.eos_id {
                 hyp.finished = true;
             } else {
-                hyp.tokens.push(best);
+                hyp.tokens.push(token);
             }
-            tokens[s] = best;
+            tokens[s] = token;
         }
         if hyps.iter().all(|h| h.finished) {
             break;
@@ -391,26 +407,9 @@ impl SamplingConfig {
             });
         }
         check_max_len(self.max_len, "SamplingConfig")?;
-        let batch = source.batch_size();
-        let lengths = source.lengths().as_slice().to_vec();
-        let (memory, mut state) = start_repeated(model, source, 1)?;
-        let device = memory.states.device();
-        let mut hyps: Vec<Hypothesis> = (0..batch)
-            .map(|_| Hypothesis {
-                tokens: Vec::new(),
-                finished: false,
-                log_prob: 0.0,
-                score: 0.0,
-                attention: Vec::new(),
-            })
-            .collect();
-        let mut tokens = vec![model.bos_id; batch];
-        for _ in 0..self.max_len {
-            let step = model
-                .decoder
-                .step(tokens_tensor(&tokens, &device), state, &memory)?;
-            let mut logits = step.logits / self.temperature;
-            let [_, vocab] = logits.dims();
+        decode_each(model, source, self.max_len, |logits| {
+            let [batch, vocab] = logits.dims();
+            let mut logits = logits / self.temperature;
             if self.top_k > 0 && self.top_k < vocab {
                 let kth = logits
                     .clone()
@@ -420,34 +419,19 @@ impl SamplingConfig {
                 logits = logits.mask_fill(below, f32::NEG_INFINITY);
             }
             // Gumbel-max: argmax(log p + G) is a draw from p.
-            let uniform =
-                Tensor::<2>::random([batch, vocab], Distribution::Uniform(1e-10, 1.0), &device);
+            let uniform = Tensor::<2>::random(
+                [batch, vocab],
+                Distribution::Uniform(1e-10, 1.0),
+                &logits.device(),
+            );
             let gumbel = -(-uniform.log()).log();
             let drawn = (log_softmax(logits.clone(), 1) + gumbel).argmax(1);
-            let drawn: Vec<i64> = drawn.into_data().iter::<i64>().collect();
-            let host = StepOnHost::new(logits, step.weights);
-            for (s, hyp) in hyps.iter_mut().enumerate() {
-                if hyp.finished {
-                    continue;
-                }
-                let token = drawn[s] as usize;
-                hyp.log_prob += f64::from(host.row(s)[token]);
-                hyp.attention.extend(host.weights(s, lengths[s]));
-                if token == model.eos_id {
-                    hyp.finished = true;
-                } else {
-                    hyp.tokens.push(token);
-                }
-                tokens[s] = token;
-            }
-            if hyps.iter().all(|h| h.finished) {
-                break;
-            }
-            state = step.state;
-        }
-        for hyp in &mut hyps {
-            hyp.score = hyp.log_prob;
-        }
-        Ok(hyps)
+            let drawn = drawn
+                .into_data()
+                .iter::<i64>()
+                .map(|t| t as usize)
+                .collect();
+            Ok((logits, Some(drawn)))
+        })
     }
 }

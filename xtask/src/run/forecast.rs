@@ -20,8 +20,9 @@ use self::pipeline::{TRANSFORM_FILE, load_run};
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
 use crate::run::config::CONFIG_FILE;
+use crate::run::config::TaskName;
 use crate::run::report::REPORT_FILE;
-use crate::train::{TrainArgs, check_fresh_folder, refuse_flags_on_resume, resumable_epoch};
+use crate::train::{TrainArgs, start_or_resume};
 
 use super::error::RunError;
 
@@ -234,27 +235,8 @@ pub fn default_out(config: &ForecastRunConfig) -> PathBuf {
 
 /// `cargo xtask train --task forecast`.
 pub fn train(args: &TrainArgs) -> Result<(), RunError> {
-    let (config, out, resume_after) = if args.resume {
-        refuse_flags_on_resume(args)?;
-        let out = args.out.clone().ok_or_else(|| RunError::ConfigValue {
-            origin: PathBuf::from("command line"),
-            field: "--out".into(),
-            message: "--resume --task forecast needs the run folder: pass --out DIR".into(),
-        })?;
-        let config_path = out.join(CONFIG_FILE);
-        let mut config = ForecastRunConfig::read(&config_path)?;
-        if let Some(epochs) = args.epochs {
-            config.train.epochs = epochs;
-            config.validate(&config_path)?;
-        }
-        let epoch = resumable_epoch(&out, config.train.epochs)?;
-        (config, out, Some(epoch))
-    } else {
-        let config = new_config(args)?;
-        let out = args.out.clone().unwrap_or_else(|| default_out(&config));
-        check_fresh_folder(&out, args.force)?;
-        (config, out, None)
-    };
+    let (config, out, resume_after) =
+        start_or_resume(args, TaskName::Forecast, new_config, default_out, None)?;
 
     // Everything that can be checked before training is, before anything is written.
     let series = config.data.read(&config.data.source)?;

@@ -6,7 +6,7 @@
 //! `checkpoint/`, `metrics.jsonl`, `model.bpk` (the best validation epoch's weights),
 //! `report.md` and the loss and metric curves (PNG).
 
-mod config;
+pub mod config;
 mod data;
 mod report;
 
@@ -33,7 +33,8 @@ use super::error::RunError;
 use super::report::REPORT_FILE;
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
-use crate::train::{TrainArgs, check_fresh_folder, refuse_flags_on_resume, resumable_epoch};
+use crate::run::config::TaskName;
+use crate::train::{TrainArgs, start_or_resume};
 
 /// The lower-cased word vocabulary of a run.
 pub const WORDS_FILE: &str = "words.json";
@@ -230,27 +231,8 @@ fn encode_all(
 
 /// `cargo xtask train --task tag`.
 pub fn train(args: &TrainArgs) -> Result<(), RunError> {
-    let (config, out, resume_after) = if args.resume {
-        refuse_flags_on_resume(args)?;
-        let out = args.out.clone().ok_or_else(|| RunError::ConfigValue {
-            origin: PathBuf::from("command line"),
-            field: "--out".into(),
-            message: "--resume needs the run folder (--out DIR)".into(),
-        })?;
-        let config_path = out.join(CONFIG_FILE);
-        let mut config = TagRunConfig::read(&config_path)?;
-        if let Some(epochs) = args.epochs {
-            config.train.epochs = epochs;
-            config.validate(&config_path)?;
-        }
-        let epoch = resumable_epoch(&out, config.train.epochs)?;
-        (config, out, Some(epoch))
-    } else {
-        let config = new_config(args)?;
-        let out = args.out.clone().unwrap_or_else(|| default_out(&config));
-        check_fresh_folder(&out, args.force)?;
-        (config, out, None)
-    };
+    let (config, out, resume_after) =
+        start_or_resume(args, TaskName::Tag, new_config, default_out, None)?;
 
     // Everything that can fail on the data fails before the folder is touched.
     let data = data::read_split(&config.data)?;
