@@ -292,6 +292,7 @@ fn bad_input_is_one_line_naming_the_file_with_exit_code_2() {
         &with("hole.csv", &[]),
         "hole.csv:3:2: column \"sales\": missing value",
     );
+    assert_refused(&with("hole.csv", &[]), "--fill forward|linear");
     assert_refused(
         &run(&small("sales.csv", "run", &["--target", "volume"]), &dir),
         "sales.csv: missing column \"volume\"",
@@ -320,4 +321,37 @@ fn bad_input_is_one_line_naming_the_file_with_exit_code_2() {
         "name a column with --target COL",
     );
     assert!(!dir.join("run").exists(), "a refused run wrote its folder");
+}
+
+#[test]
+fn gaps_in_the_file_are_filled_when_asked() {
+    let dir = scratch("fill");
+    let path = write_series(&dir, 120);
+    // Empty the `sales` cell of row 50: an error by default, interpolated with --fill linear.
+    let csv = std::fs::read_to_string(&path).expect("read csv");
+    let holed: Vec<String> = csv
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 51 {
+                let mut cells: Vec<&str> = line.split(',').collect();
+                cells[1] = "";
+                cells.join(",")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, holed.join("\n") + "\n").expect("write csv");
+    let flags = ["--target", "sales", "--date-column", "day"];
+    assert_refused(
+        &run(&small("sales.csv", "run", &flags), &dir),
+        "sales.csv:52:2",
+    );
+    let mut filled = flags.to_vec();
+    filled.extend(["--fill", "linear"]);
+    let output = run(&small("sales.csv", "run", &filled), &dir);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let config = std::fs::read_to_string(dir.join("run/config.json")).expect("config.json");
+    assert!(config.contains("\"fill\": \"linear\""), "{config}");
 }

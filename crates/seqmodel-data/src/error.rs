@@ -105,7 +105,7 @@ pub enum Error {
     },
     /// An empty cell or `NaN` where no fill policy was chosen.
     #[error(
-        "{at}: column \"{column}\": missing value (empty cell or NaN); expected a number, or choose a FillPolicy"
+        "{at}: column \"{column}\": missing value (empty cell or NaN); expected a number, or fill gaps (FillPolicy::Forward or Linear; `--fill forward|linear` in `cargo xtask train`)"
     )]
     MissingValue {
         /// Row and field.

@@ -66,6 +66,7 @@ mod align;
 mod cell;
 mod driver;
 mod error;
+mod fast_dropout;
 mod fused;
 mod gate_weights;
 mod gru;
@@ -79,6 +80,7 @@ mod state_dict;
 pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
 pub use error::{Error, Result};
+pub use fast_dropout::{FastDropout, FastDropoutConfig};
 pub use fused::{Execution, FusedUnavailable, uses_fused_kernel};
 #[cfg(feature = "flex")]
 pub use fused::{ISA_ENV, Isa};

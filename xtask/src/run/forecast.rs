@@ -61,6 +61,10 @@ pub struct ForecastFlags {
     /// Stop after this many epochs without a better validation loss [default: 30].
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// Missing values in the file: error (name file, line and column), forward (carry the last
+    /// value), linear (interpolate) [default: error].
+    #[arg(long, value_enum, value_name = "F")]
+    pub fill: Option<config::GapFill>,
 }
 
 impl ForecastFlags {
@@ -77,6 +81,7 @@ impl ForecastFlags {
             ("--season", self.season.is_some()),
             ("--hidden-size", self.hidden_size.is_some()),
             ("--patience", self.patience.is_some()),
+            ("--fill", self.fill.is_some()),
         ]
         .into_iter()
         .filter_map(|(flag, set)| set.then_some(flag))
@@ -131,6 +136,7 @@ pub fn new_config(args: &TrainArgs) -> Result<ForecastRunConfig, RunError> {
                     split: seqmodel_data::SplitRatios::new(0.7, 0.15, 0.15)
                         .expect("valid fractions"),
                     season: 1,
+                    fill: config::GapFill::Error,
                 },
             };
             ForecastRunConfig::default_for(series)
@@ -184,6 +190,9 @@ pub fn new_config(args: &TrainArgs) -> Result<ForecastRunConfig, RunError> {
     }
     if let Some(n) = f.hidden_size {
         config.model.encoder.hidden_size = n;
+    }
+    if let Some(fill) = f.fill {
+        config.data.fill = fill;
     }
     if let Some(n) = f.patience {
         config.train.early_stopping = Some(seqmodel_train::EarlyStoppingConfig { patience: n });

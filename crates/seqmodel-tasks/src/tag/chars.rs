@@ -3,9 +3,10 @@
 //! words never change a real word's vector).
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, Embedding, Linear, LinearConfig};
+use burn::nn::{Embedding, Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use seqmodel_data::SequenceLengths;
+use seqmodel_rnn::FastDropout;
 
 use super::config::{CharConfig, CharKind};
 use crate::encoder::{Encoder, EncoderConfig, EncoderKind};
@@ -37,7 +38,7 @@ impl CharCnn {
     /// # Shapes
     /// - `chars`: `[words, max_chars]` character ids, 0 after each word's last character
     /// - output: `[words, filters]`; exactly 0 for a word without characters
-    fn forward(&self, chars: Tensor<2, Int>, dropout: &Dropout) -> Tensor<2> {
+    fn forward(&self, chars: Tensor<2, Int>, dropout: &FastDropout) -> Tensor<2> {
         let [words, max_chars] = chars.dims();
         let device = chars.device();
         let valid = chars.clone().not_equal_elem(CHAR_PAD);
@@ -99,7 +100,7 @@ impl CharLstm {
         &self,
         chars: Tensor<2, Int>,
         lengths: &[usize],
-        dropout: &Dropout,
+        dropout: &FastDropout,
     ) -> Result<Tensor<2>> {
         let device = chars.device();
         let embedded = dropout.forward(self.embedding.forward(chars));
@@ -188,7 +189,7 @@ impl CharFeatures {
         lengths: &[usize],
         index: Tensor<1, Int>,
         [batch, time]: [usize; 2],
-        dropout: &Dropout,
+        dropout: &FastDropout,
     ) -> Result<Tensor<3>> {
         let features = match self {
             Self::Cnn(cnn) => cnn.forward(char_words, dropout),

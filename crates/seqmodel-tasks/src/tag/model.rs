@@ -1,10 +1,11 @@
 //! [`SequenceTagger`]: word + character + casing features → encoder → a tag score per token.
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Embedding, Linear, LinearConfig};
+use burn::nn::{Embedding, Linear, LinearConfig};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use burn::train::SequenceOutput;
+use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 
 use super::batch::TagBatch;
 use super::casing::CASING_CLASSES;
@@ -27,7 +28,7 @@ pub struct SequenceTagger {
     /// Casing embeddings, `[CASING_CLASSES, casing_dim]`, absent when `casing_dim` is 0.
     pub casing: Option<Embedding>,
     /// Dropout on the word features and on the encoder's output.
-    pub dropout: Dropout,
+    pub dropout: FastDropout,
     /// The sentence encoder.
     pub encoder: Encoder,
     /// Encoder features to tag scores.
@@ -62,7 +63,7 @@ impl SequenceTagger {
             num_chars: if char_features.is_some() { chars } else { 0 },
             chars: char_features,
             casing: (config.casing_dim > 0).then(|| embedding(CASING_CLASSES, config.casing_dim)),
-            dropout: DropoutConfig::new(config.dropout).init(),
+            dropout: FastDropoutConfig::new(config.dropout).init()?,
             output: LinearConfig::new(encoder.output_size(), tags).init(device),
             encoder,
             num_words: words,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use seqmodel_data::bundled::DataDir;
 use seqmodel_data::{
-    ForecastSetConfig, ScalerKind, SeriesCsvConfig, SplitRatios, TargetTransform, TimeSeries,
-    WindowConfig,
+    FillPolicy, ForecastSetConfig, ScalerKind, SeriesCsvConfig, SplitRatios, TargetTransform,
+    TimeSeries, WindowConfig,
 };
 use seqmodel_tasks::{EncoderConfig, EncoderKind, ForecastAttention, ForecasterConfig};
 use seqmodel_train::device::BackendName;
@@ -135,6 +135,32 @@ pub struct SeriesConfig {
     pub split: SplitRatios,
     /// Period of the seasonal-naive baseline.
     pub season: usize,
+    /// What a missing value (empty cell, NaN) in the file becomes.
+    #[serde(default)]
+    pub fill: GapFill,
+}
+
+/// What a missing value in a series file becomes (`--fill`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GapFill {
+    /// A missing value is an error naming its file, line and column.
+    #[default]
+    Error,
+    /// The last value before it, carried forward.
+    Forward,
+    /// Linear interpolation between its neighbours.
+    Linear,
+}
+
+impl From<GapFill> for FillPolicy {
+    fn from(fill: GapFill) -> Self {
+        match fill {
+            GapFill::Error => Self::Error,
+            GapFill::Forward => Self::Forward,
+            GapFill::Linear => Self::Linear,
+        }
+    }
 }
 
 impl SeriesConfig {
@@ -151,6 +177,7 @@ impl SeriesConfig {
             scaler: b.scaler,
             split: SplitRatios::new(0.7, 0.15, 0.15).expect("valid fractions"),
             season: b.season,
+            fill: GapFill::Error,
         }
     }
 
@@ -199,7 +226,9 @@ impl SeriesConfig {
                 (path, self.date_column.clone())
             }
         };
-        let mut csv = SeriesCsvConfig::new().with_values(self.columns());
+        let mut csv = SeriesCsvConfig::new()
+            .with_values(self.columns())
+            .with_fill(self.fill.into());
         if let Some(column) = date_column {
             csv = csv.with_index(column);
         }
