@@ -175,6 +175,31 @@ impl TrainArgs {
         given
     }
 
+    /// Applies the flags every task shares (`--backend`, `--devices`, `--epochs`,
+    /// `--batch-size`, `--seed`) to a task's config.
+    pub fn apply_run_flags(
+        &self,
+        backend: &mut String,
+        devices: &mut usize,
+        train: &mut seqmodel_train::TrainConfig,
+    ) {
+        if let Some(b) = &self.backend {
+            backend.clone_from(b);
+        }
+        if let Some(n) = self.devices {
+            *devices = n;
+        }
+        if let Some(n) = self.epochs {
+            train.epochs = n;
+        }
+        if let Some(n) = self.batch_size {
+            train.batch_size = n;
+        }
+        if let Some(seed) = self.seed {
+            train.seed = seed;
+        }
+    }
+
     /// The flags given that only `--task classify` reads: another task refuses them.
     pub fn classify_only_flags(&self) -> Vec<&'static str> {
         let flags = [
@@ -295,21 +320,7 @@ impl TrainArgs {
                         message: error.to_string(),
                     })?;
         }
-        if let Some(b) = &self.backend {
-            config.backend = b.clone();
-        }
-        if let Some(n) = self.devices {
-            config.devices = n;
-        }
-        if let Some(n) = self.epochs {
-            config.train.epochs = n;
-        }
-        if let Some(n) = self.batch_size {
-            config.train.batch_size = n;
-        }
-        if let Some(seed) = self.seed {
-            config.train.seed = seed;
-        }
+        self.apply_run_flags(&mut config.backend, &mut config.devices, &mut config.train);
         if let Some(path) = &self.embeddings {
             config.data.embeddings = Some(path.clone());
         }

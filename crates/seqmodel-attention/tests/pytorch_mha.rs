@@ -128,6 +128,7 @@ fn multi_head_attention_matches_pytorch() {
                 .assert_approx_eq::<f32>(&original, Tolerance::absolute(0.0));
         }
     }
+    println!("multi-head attention matches PyTorch on {checked} fixture files");
 }
 
 #[test]

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use burn::data::dataloader::DataLoader;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::tensor::Device;
@@ -15,13 +14,13 @@ use seqmodel_data::{
 use seqmodel_metrics::{ClassificationAccumulator, ClassificationReport, PrfConfig};
 use seqmodel_tasks::TextClassifier;
 use seqmodel_train::{
-    ClassificationMetrics, EpochLoader, MODEL_FILE, ProgressMode, RunOptions, TrainSummary,
-    load_epoch, load_model, save_model, write_atomic,
+    ClassificationMetrics, MODEL_FILE, ProgressMode, TrainSummary, load_model, write_atomic,
 };
 
 use super::config::RunConfig;
 use super::data::SplitData;
 use super::error::RunError;
+use crate::run::fit::{FitJob, Fitted, fit_best};
 
 /// The vocabulary of a run.
 pub const VOCAB_FILE: &str = "vocab.json";
@@ -31,9 +30,6 @@ pub const LABELS_FILE: &str = "labels.json";
 /// The best epoch's weights under PyTorch's names (`RNNClassifier` of the baseline script), for
 /// `torch`'s `load_state_dict(safetensors.torch.load_file(...))`.
 pub const SAFETENSORS_FILE: &str = "model.safetensors";
-
-/// Examples per batch when evaluating or predicting.
-const EVAL_BATCH: usize = 256;
 
 /// What a classification run needs beside its config: the tokeniser, vocabulary and classes.
 #[derive(Debug, Clone)]
@@ -212,51 +208,23 @@ pub fn train(
     // The initial weights depend on the seed only (a resumed run loads its checkpoint over them).
     train_device.seed(config.train.seed);
     let model = init_from(config, new_model(config, lexicon, &train_device)?)?;
-    let batcher = Arc::new(lexicon.batcher()?);
-    let first_epoch = resume_after.map_or(1, |e| e + 1);
-    let train_items = lexicon.relabel(&data.train)?;
-    let valid_items = lexicon.relabel(&data.valid)?;
-    let train_loader: Arc<dyn DataLoader<_>> = Arc::new(
-        EpochLoader::new(
-            Arc::new(burn::data::dataset::InMemDataset::new(train_items)),
-            batcher.clone(),
-            config.train.batch_size,
-            train_device.clone(),
-        )
-        .shuffled(config.train.seed, first_epoch),
-    );
-    let valid_loader: Arc<dyn DataLoader<_>> = Arc::new(EpochLoader::new(
-        Arc::new(burn::data::dataset::InMemDataset::new(valid_items)),
-        batcher,
-        EVAL_BATCH,
-        device.clone(),
-    ));
-    let devices = if config.devices > 1 {
-        vec![train_device.clone(); config.devices]
-    } else {
-        Vec::new()
-    };
-    let options = RunOptions {
-        resume: resume_after.is_some(),
-        devices,
+    let fresh = new_model(config, lexicon, &device)?;
+    let job = FitJob {
+        train: lexicon.relabel(&data.train)?,
+        valid: lexicon.relabel(&data.valid)?,
+        batcher: Arc::new(lexicon.batcher()?),
+        config: &config.train,
+        devices: config.devices,
+        device: &device,
+        out,
+        resume_after,
         progress,
     };
-    let trained = seqmodel_train::fit(
+    let Fitted {
+        summary,
         model,
-        &config.train,
-        train_loader,
-        valid_loader,
-        out,
-        options,
-        ClassificationMetrics,
-    )?;
-    let summary = trained.summary;
-    let epoch = summary
-        .best_epoch
-        .map_or(summary.last_completed_epoch, |(e, _)| e);
-    let fresh = new_model(config, lexicon, &device)?;
-    let model = load_epoch(fresh, out, epoch)?;
-    save_model(&model, &out.join(MODEL_FILE))?;
+        epoch,
+    } = fit_best(model, fresh, job, ClassificationMetrics)?;
     export_safetensors(&model, &out.join(SAFETENSORS_FILE))?;
     Ok(Trained {
         summary,
@@ -338,7 +306,7 @@ pub fn probabilities(
     device: &Device,
 ) -> Result<Vec<Vec<f32>>, RunError> {
     let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(EVAL_BATCH) {
+    for chunk in items.chunks(crate::run::fit::EVAL_BATCH) {
         let batch = batcher.batch(chunk.to_vec(), device);
         let probs = model.probabilities(&batch.tokens)?;
         let [rows, classes] = probs.dims();

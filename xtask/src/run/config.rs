@@ -43,6 +43,16 @@ fn one() -> usize {
     1
 }
 
+/// A config file parsed as JSON into `T` (unknown fields refused where `T` says so); errors
+/// name the file.
+pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
+    let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
+    serde_json::from_slice(&bytes).map_err(|error| RunError::ConfigFile {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })
+}
+
 /// The tasks `--task` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -209,12 +219,7 @@ impl RunConfig {
 
     /// Reads a config file (every field; unknown fields are refused).
     pub fn read(path: &Path) -> Result<Self, RunError> {
-        let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
-        let config: Self =
-            serde_json::from_slice(&bytes).map_err(|error| RunError::ConfigFile {
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        let config: Self = crate::run::config::parse_json(path)?;
         config.validate(path)?;
         Ok(config)
     }

@@ -202,21 +202,7 @@ pub fn new_config(args: &TrainArgs) -> Result<ForecastRunConfig, RunError> {
         config.model.encoder.kind = kind;
         config.model.encoder.bidirectional = bidirectional;
     }
-    if let Some(b) = &args.backend {
-        config.backend = b.clone();
-    }
-    if let Some(n) = args.devices {
-        config.devices = n;
-    }
-    if let Some(n) = args.epochs {
-        config.train.epochs = n;
-    }
-    if let Some(n) = args.batch_size {
-        config.train.batch_size = n;
-    }
-    if let Some(seed) = args.seed {
-        config.train.seed = seed;
-    }
+    args.apply_run_flags(&mut config.backend, &mut config.devices, &mut config.train);
     let config = config.synced();
     config.validate(args.config.as_deref().unwrap_or(&origin))?;
     Ok(config)

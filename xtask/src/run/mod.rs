@@ -5,6 +5,7 @@ pub mod classify;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod fit;
 pub mod forecast;
 pub mod report;
 pub mod tag;

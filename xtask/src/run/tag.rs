@@ -14,17 +14,12 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use burn::data::dataloader::DataLoader;
-use burn::data::dataset::InMemDataset;
 use burn::module::Module;
 use burn::tensor::Device;
 use clap::Args;
 use seqmodel_data::{LabelSet, Vocab};
 use seqmodel_tasks::{CharKind, SequenceTagger, TagBatcher, TagEncoder, TagItem};
-use seqmodel_train::{
-    EpochLoader, MODEL_FILE, RunOptions, TaggingMetrics, load_epoch, load_model, save_model,
-    write_atomic,
-};
+use seqmodel_train::{MODEL_FILE, TaggingMetrics, load_model, write_atomic};
 
 use self::config::{TagFormat, TagRunConfig};
 use self::report::TagReportInputs;
@@ -34,6 +29,7 @@ use super::report::REPORT_FILE;
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
 use crate::run::config::TaskName;
+use crate::run::fit::{FitJob, Fitted, fit_best};
 use crate::train::{TrainArgs, start_or_resume};
 
 /// The lower-cased word vocabulary of a run.
@@ -119,21 +115,7 @@ fn new_config(args: &TrainArgs) -> Result<TagRunConfig, RunError> {
     if let Some(n) = flags.min_freq {
         config.data.min_freq = n;
     }
-    if let Some(b) = &args.backend {
-        config.backend = b.clone();
-    }
-    if let Some(n) = args.devices {
-        config.devices = n;
-    }
-    if let Some(n) = args.epochs {
-        config.train.epochs = n;
-    }
-    if let Some(n) = args.batch_size {
-        config.train.batch_size = n;
-    }
-    if let Some(seed) = args.seed {
-        config.train.seed = seed;
-    }
+    args.apply_run_flags(&mut config.backend, &mut config.devices, &mut config.train);
     config.validate(args.config.as_deref().unwrap_or(&origin))?;
     Ok(config)
 }
@@ -284,50 +266,27 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
     train_device.seed(config.train.seed);
     let model = new_model(&config, &encoder, &train_device)?;
     let batcher = Arc::new(TagBatcher::new(config.data.max_word_chars));
-    let first_epoch = resume_after.map_or(1, |e| e + 1);
-    let train_loader: Arc<dyn DataLoader<_>> = Arc::new(
-        EpochLoader::new(
-            Arc::new(InMemDataset::new(train_items)),
-            batcher.clone(),
-            config.train.batch_size,
-            train_device.clone(),
-        )
-        .shuffled(config.train.seed, first_epoch),
-    );
-    let valid_loader: Arc<dyn DataLoader<_>> = Arc::new(EpochLoader::new(
-        Arc::new(InMemDataset::new(valid_items)),
-        batcher.clone(),
-        256,
-        device.clone(),
-    ));
-    let options = RunOptions {
-        resume: resume_after.is_some(),
-        devices: if config.devices > 1 {
-            vec![train_device.clone(); config.devices]
-        } else {
-            Vec::new()
-        },
-        progress: args.progress.into(),
-    };
     let metrics = TaggingMetrics {
         tag_names: encoder.tags.names().to_vec().into(),
         entities: data.format == TagFormat::Iob2,
     };
-    let trained = seqmodel_train::fit(
+    let job = FitJob {
+        train: train_items,
+        valid: valid_items,
+        batcher: batcher.clone(),
+        config: &config.train,
+        devices: config.devices,
+        device: &device,
+        out: &out,
+        resume_after,
+        progress: args.progress.into(),
+    };
+    let fresh = new_model(&config, &encoder, &device)?;
+    let Fitted {
+        summary,
         model,
-        &config.train,
-        train_loader,
-        valid_loader,
-        &out,
-        options,
-        metrics,
-    )?;
-    let summary = trained.summary;
-    let epoch = summary
-        .best_epoch
-        .map_or(summary.last_completed_epoch, |(e, _)| e);
-    let model = load_epoch(new_model(&config, &encoder, &device)?, &out, epoch)?;
-    save_model(&model, &out.join(MODEL_FILE))?;
+        epoch,
+    } = fit_best(model, fresh, job, metrics)?;
 
     let test = report::evaluate(&model, &encoder, &batcher, &data.test, data.format, &device)?;
     seqmodel_train::plots::plot_curves(&summary.epochs, &out)

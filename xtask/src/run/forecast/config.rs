@@ -294,12 +294,7 @@ impl ForecastRunConfig {
 
     /// Reads a config file (unknown fields refused).
     pub fn read(path: &Path) -> Result<Self, RunError> {
-        let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
-        let config: Self =
-            serde_json::from_slice(&bytes).map_err(|error| RunError::ConfigFile {
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        let config: Self = crate::run::config::parse_json(path)?;
         config.validate(path)?;
         Ok(config)
     }

@@ -5,30 +5,23 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use burn::data::dataloader::DataLoader;
-use burn::data::dataset::InMemDataset;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use seqmodel_data::{FittedTransform, ForecastSet, TimeSeries, Window, WindowBatcher};
 use seqmodel_data::{naive_last, seasonal_naive};
 use seqmodel_metrics::{Accumulator, RegressionAccumulator, RegressionScores};
 use seqmodel_tasks::Forecaster;
-use seqmodel_train::{
-    EpochLoader, LossOnly, MODEL_FILE, ProgressMode, RunOptions, TrainSummary, load_epoch,
-    load_model, save_model, write_atomic,
-};
+use seqmodel_train::{LossOnly, MODEL_FILE, ProgressMode, TrainSummary, load_model, write_atomic};
 
 use super::config::ForecastRunConfig;
 use crate::run::config::CONFIG_FILE;
 use crate::run::error::RunError;
+use crate::run::fit::{FitJob, Fitted, fit_best};
 
 /// The transform and scaler fitted on the training rows, saved in the run folder.
 pub const TRANSFORM_FILE: &str = "transform.json";
 /// The test scores of the model and the naive baselines, machine-readable.
 pub const SCORES_FILE: &str = "test_scores.json";
-
-/// Windows per batch when evaluating or predicting.
-const EVAL_BATCH: usize = 256;
 
 /// How a training call ended.
 #[derive(Debug)]
@@ -53,48 +46,22 @@ pub fn train(
     let train_device = device.clone().autodiff();
     train_device.seed(config.train.seed);
     let model = config.model.init(&train_device)?;
-    let first_epoch = resume_after.map_or(1, |e| e + 1);
-    let batcher = Arc::new(WindowBatcher);
-    let train_loader: Arc<dyn DataLoader<_>> = Arc::new(
-        EpochLoader::new(
-            Arc::new(InMemDataset::new(set.train.clone())),
-            batcher.clone(),
-            config.train.batch_size,
-            train_device.clone(),
-        )
-        .shuffled(config.train.seed, first_epoch),
-    );
-    let valid_loader: Arc<dyn DataLoader<_>> = Arc::new(EpochLoader::new(
-        Arc::new(InMemDataset::new(set.valid.clone())),
-        batcher,
-        EVAL_BATCH,
-        device.clone(),
-    ));
-    let devices = if config.devices > 1 {
-        vec![train_device.clone(); config.devices]
-    } else {
-        Vec::new()
-    };
-    let options = RunOptions {
-        resume: resume_after.is_some(),
-        devices,
+    let job = FitJob {
+        train: set.train.clone(),
+        valid: set.valid.clone(),
+        batcher: Arc::new(WindowBatcher),
+        config: &config.train,
+        devices: config.devices,
+        device: &device,
+        out,
+        resume_after,
         progress,
     };
-    let trained = seqmodel_train::fit(
+    let Fitted {
+        summary,
         model,
-        &config.train,
-        train_loader,
-        valid_loader,
-        out,
-        options,
-        LossOnly,
-    )?;
-    let summary = trained.summary;
-    let epoch = summary
-        .best_epoch
-        .map_or(summary.last_completed_epoch, |(e, _)| e);
-    let model = load_epoch(config.model.init(&device)?, out, epoch)?;
-    save_model(&model, &out.join(MODEL_FILE))?;
+        epoch,
+    } = fit_best(model, config.model.init(&device)?, job, LossOnly)?;
     Ok(Trained {
         summary,
         model,
@@ -116,7 +83,7 @@ pub fn outputs(
     device: &Device,
 ) -> Result<Vec<Vec<f32>>, RunError> {
     let mut out = Vec::with_capacity(windows.len());
-    for chunk in windows.chunks(EVAL_BATCH) {
+    for chunk in windows.chunks(crate::run::fit::EVAL_BATCH) {
         let lookback = chunk[0].lookback;
         let width = chunk[0].inputs.len() / lookback;
         let inputs: Vec<f32> = chunk.iter().flat_map(|w| w.inputs.clone()).collect();

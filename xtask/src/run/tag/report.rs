@@ -14,9 +14,6 @@ use super::config::{TagFormat, TagRunConfig};
 use crate::run::error::RunError;
 use crate::run::report::{REPORT_FILE, median};
 
-/// Sentences per batch when evaluating or predicting.
-const EVAL_BATCH: usize = 256;
-
 /// The tags `model` gives each sentence of `tokens`, by name.
 pub fn tag_sentences(
     model: &SequenceTagger,
@@ -26,7 +23,7 @@ pub fn tag_sentences(
     device: &Device,
 ) -> Result<Vec<Vec<String>>, RunError> {
     let mut out = Vec::with_capacity(tokens.len());
-    for chunk in tokens.chunks(EVAL_BATCH) {
+    for chunk in tokens.chunks(crate::run::fit::EVAL_BATCH) {
         let items = chunk
             .iter()
             .map(|words| encoder.encode(words, None))
