@@ -76,6 +76,7 @@ fn multi_head_attention_matches_pytorch() {
         files.len() >= 3,
         "expected the bundled fixtures, found {files:?}"
     );
+    let checked = files.len();
     for path in files {
         let dict = StateDict::read(&path).expect("fixture reads");
         let mha = model(&dict, &device);
