@@ -73,9 +73,12 @@ mod gru;
 mod gru_cell;
 mod lstm;
 mod lstm_cell;
+mod qrnn;
 mod rnn;
 mod rnn_cell;
+mod scan;
 mod state_dict;
+mod tcn;
 
 pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
@@ -89,10 +92,12 @@ pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruPrepared};
 pub use lstm::{Lstm, LstmConfig, LstmState};
 pub use lstm_cell::{LstmCell, LstmCellConfig, LstmPrepared};
+pub use qrnn::{Qrnn, QrnnConfig, QrnnGates, QrnnPooling};
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{Nonlinearity, RnnCell, RnnCellConfig};
 pub use seqmodel_data::{LengthsError, PadSide, SequenceLengths};
 pub use state_dict::{ParamSink, ParamSource, StateDict, replace_value, transpose_matrix};
+pub use tcn::{Tcn, TcnBlock, TcnConfig, TcnConv};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
