@@ -4,7 +4,12 @@
 //! Cases (float32, batch-first, `batch x time x input -> hidden`):
 //! a) LSTM forward 32x64x128->256; b) the same, forward + backward (loss = sum of outputs);
 //! c) GRU and RNN-tanh forward, same shape; d) 2-layer bidirectional LSTM forward, same shape;
-//! e) LSTM forward 1x32x64->128 (latency); f) LSTM forward 8x512x64->128 (long sequences).
+//! e) LSTM forward 1x32x64->128 (latency); f) LSTM forward 8x512x64->128 (long sequences);
+//! g) the scaling sweep: forward 8xTx64->128 for T = 128, 256, 512, 1024.
+//! Cases a, f and g also time seqmodel's Quasi-RNN (fo-pooling, window 2; in a and f also
+//! window 1) and temporal CNN (4 causal levels, kernel 3, weight norm): one implementation
+//! each, in the first column; after the table, the QRNN's speed-up over our LSTM (its fused
+//! column) on the same case.
 //!
 //! Each row reports the median, min and max of the timed runs, GFLOP/s counted from the
 //! matmuls only (`2 * batch * time * gates * hidden * (input + hidden)` per layer and direction,
@@ -57,6 +62,8 @@ pub enum CaseId {
     E,
     /// LSTM forward 8x512x64->128 (long sequences).
     F,
+    /// QRNN and TCN forward 8xTx64->128, T = 128, 256, 512, 1024 (cost against length).
+    G,
 }
 
 impl CaseId {
@@ -68,6 +75,7 @@ impl CaseId {
             CaseId::D => "d",
             CaseId::E => "e",
             CaseId::F => "f",
+            CaseId::G => "g",
         }
     }
 }
@@ -106,6 +114,12 @@ enum LayerKind {
     Gru,
     RnnTanh,
     BiLstm2,
+    /// seqmodel's Quasi-RNN (fo-pooling, window 2, one layer).
+    Qrnn,
+    /// The same with window 1 (half the gate matmul).
+    QrnnW1,
+    /// seqmodel's temporal CNN (4 causal levels, kernel 3, weight norm).
+    Tcn,
 }
 
 impl LayerKind {
@@ -115,7 +129,15 @@ impl LayerKind {
             LayerKind::Gru => "gru",
             LayerKind::RnnTanh => "rnn-tanh",
             LayerKind::BiLstm2 => "bilstm-2layer",
+            LayerKind::Qrnn => "qrnn",
+            LayerKind::QrnnW1 => "qrnn-window1",
+            LayerKind::Tcn => "tcn",
         }
+    }
+
+    /// Whether the layer has a reference path and a Burn built-in to compare with.
+    fn has_alternatives(self) -> bool {
+        !matches!(self, LayerKind::Qrnn | LayerKind::QrnnW1 | LayerKind::Tcn)
     }
 
     /// Matmul FLOPs of one forward pass.
@@ -128,6 +150,16 @@ impl LayerKind {
             LayerKind::Gru => per(3, input),
             LayerKind::RnnTanh => per(1, input),
             LayerKind::BiLstm2 => 2.0 * per(4, input) + 2.0 * per(4, 2 * hidden),
+            // Gates z, f, o from a window of 2 steps: no recurrent matmul.
+            LayerKind::Qrnn => 2.0 * (batch * time * 3 * hidden * 2 * input) as f64,
+            LayerKind::QrnnW1 => 2.0 * (batch * time * 3 * hidden * input) as f64,
+            // Per level two kernel-3 convolutions (the first from `input` at level 0) and, at
+            // level 0, the 1x1 skip projection.
+            LayerKind::Tcn => {
+                let conv =
+                    |inp: usize, taps: usize| 2.0 * (batch * time * hidden * taps * inp) as f64;
+                conv(input, 3) + conv(input, 1) + conv(hidden, 3) + 3.0 * 2.0 * conv(hidden, 3)
+            }
         }
     }
 }
@@ -170,6 +202,20 @@ fn cases() -> Vec<Case> {
         case(CaseId::D, LayerKind::BiLstm2, Mode::Forward, 32, 64,  128, 256),
         case(CaseId::E, LayerKind::Lstm,    Mode::Forward, 1,  32,  64,  128),
         case(CaseId::F, LayerKind::Lstm,    Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::A, LayerKind::Qrnn,    Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::A, LayerKind::QrnnW1,  Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::A, LayerKind::Tcn,     Mode::Forward, 32, 64,  128, 256),
+        case(CaseId::F, LayerKind::Qrnn,    Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::F, LayerKind::QrnnW1,  Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::F, LayerKind::Tcn,     Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::G, LayerKind::Tcn,     Mode::Forward, 8,  128, 64,  128),
+        case(CaseId::G, LayerKind::Tcn,     Mode::Forward, 8,  256, 64,  128),
+        case(CaseId::G, LayerKind::Tcn,     Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::G, LayerKind::Tcn,     Mode::Forward, 8,  1024, 64, 128),
+        case(CaseId::G, LayerKind::Qrnn,    Mode::Forward, 8,  128, 64,  128),
+        case(CaseId::G, LayerKind::Qrnn,    Mode::Forward, 8,  256, 64,  128),
+        case(CaseId::G, LayerKind::Qrnn,    Mode::Forward, 8,  512, 64,  128),
+        case(CaseId::G, LayerKind::Qrnn,    Mode::Forward, 8,  1024, 64, 128),
     ]
 }
 
@@ -246,6 +292,26 @@ fn seqmodel_run(
                 finish(out.output, &device)
             })
         }
+        LayerKind::Qrnn | LayerKind::QrnnW1 => {
+            let window = if case.layer == LayerKind::Qrnn { 2 } else { 1 };
+            let qrnn = seqmodel_rnn::QrnnConfig::new(i, h)
+                .with_window(window)
+                .init(&device)
+                .map_err(err)?;
+            Box::new(move || {
+                let out = qrnn.forward(input.clone(), None, None).map_err(err)?;
+                finish(out.output, &device)
+            })
+        }
+        LayerKind::Tcn => {
+            let tcn = seqmodel_rnn::TcnConfig::new(i, h)
+                .init(&device)
+                .map_err(err)?;
+            Box::new(move || {
+                let out = tcn.forward(input.clone(), None).map_err(err)?;
+                finish(out, &device)
+            })
+        }
     })
 }
 
@@ -288,6 +354,9 @@ fn builtin_run(case: &Case, device: &Device) -> Run {
         LayerKind::RnnTanh => {
             let rnn = burn::nn::RnnConfig::new(i, h, true).init(&device);
             Box::new(move || finish(rnn.forward(input.clone(), None).0, &device))
+        }
+        LayerKind::Qrnn | LayerKind::QrnnW1 | LayerKind::Tcn => {
+            unreachable!("bench-backends: {} has no Burn built-in", case.layer.name())
         }
     }
 }
@@ -389,7 +458,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     println!(
         "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
         "case",
-        "layer",
+        "layer (T)",
         "device",
         "mode",
         "fused ms",
@@ -405,6 +474,8 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         (Some(a), Some(b)) => format!("{:.2}x", a / b.median),
         _ => "-".to_string(),
     };
+    // (backend, case, layer) -> the first column's median: the QRNN's speed-up over the LSTM.
+    let mut firsts: Vec<(BackendName, CaseId, LayerKind, f64)> = Vec::new();
     for &backend in &args.backends {
         let device = backend.device().map_err(|e| e.to_string())?;
         for case in cases() {
@@ -417,30 +488,33 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                 * if case.mode == Mode::Train { 3.0 } else { 1.0 };
             let mut runs: Vec<(Impl, Option<Run>)> = Vec::new();
             for which in Impl::ALL {
-                let run = if !wanted(which) {
-                    None
-                } else {
-                    Some(match which {
-                        Impl::Fused => {
-                            let execution = if backend == BackendName::Flex {
-                                seqmodel_rnn::Execution::Fused
-                            } else {
-                                seqmodel_rnn::Execution::Auto
-                            };
-                            seqmodel_run(&case, &device, execution)?
-                        }
-                        Impl::Reference => {
-                            seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
-                        }
-                        Impl::Burn => builtin_run(&case, &device),
-                    })
-                };
+                let run =
+                    if !wanted(which) || (which != Impl::Fused && !case.layer.has_alternatives()) {
+                        None
+                    } else {
+                        Some(match which {
+                            Impl::Fused => {
+                                let execution = if backend == BackendName::Flex {
+                                    seqmodel_rnn::Execution::Fused
+                                } else {
+                                    seqmodel_rnn::Execution::Auto
+                                };
+                                seqmodel_run(&case, &device, execution)?
+                            }
+                            Impl::Reference => {
+                                seqmodel_run(&case, &device, seqmodel_rnn::Execution::Reference)?
+                            }
+                            Impl::Burn => builtin_run(&case, &device),
+                        })
+                    };
                 if let Some(run) = &run {
                     sample(run, warmup)?;
                 }
                 runs.push((which, run));
             }
-            let torch_here = torch.as_mut().filter(|_| backend == BackendName::Flex);
+            let torch_here = torch
+                .as_mut()
+                .filter(|_| backend == BackendName::Flex && case.layer.has_alternatives());
             let mut samples: Vec<Vec<f64>> = vec![Vec::new(); Impl::ALL.len()];
             let mut torch_samples = Vec::new();
             let mut torch_here = torch_here;
@@ -466,10 +540,18 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             let (fused, reference, burn) = (timed[0].1, timed[1].1, timed[2].1);
             let torch_ms = torch_timing.map(|t| t.median);
             let gflops = |ms: f64| flops / (ms * 1e-3) / 1e9;
+            if let Some(first) = fused {
+                firsts.push((backend, case.id, case.layer, first.median));
+            }
+            let layer = if case.id == CaseId::G {
+                format!("{} ({})", case.layer.name(), case.time)
+            } else {
+                case.layer.name().to_string()
+            };
             println!(
                 "{:<4} {:<14} {:<7} {:<7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
                 case.id.as_str(),
-                case.layer.name(),
+                layer,
                 backend.as_str(),
                 case.mode.name(),
                 fmt_ms(fused),
@@ -483,7 +565,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             let mut push = |implementation: &str, t: Summary| {
                 rows.push(Row {
                     case: case.id.as_str().to_string(),
-                    layer: case.layer.name().to_string(),
+                    layer: layer.clone(),
                     device: backend.as_str().to_string(),
                     mode: case.mode.name().to_string(),
                     implementation: implementation.to_string(),
@@ -501,6 +583,25 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             if let Some(t) = torch_timing {
                 push("pytorch-cpu", t);
             }
+        }
+    }
+    for (backend, id, layer, qrnn) in &firsts {
+        if !matches!(layer, LayerKind::Qrnn | LayerKind::QrnnW1) || *id == CaseId::G {
+            continue;
+        }
+        let lstm = firsts
+            .iter()
+            .find(|(b, i, l, _)| b == backend && i == id && *l == LayerKind::Lstm);
+        if let Some((_, _, _, lstm)) = lstm {
+            println!(
+                "{} vs lstm forward, case {} on {}: {:.2} ms vs {:.2} ms = {:.2}x faster",
+                layer.name(),
+                id.as_str(),
+                backend.as_str(),
+                qrnn,
+                lstm,
+                lstm / qrnn
+            );
         }
     }
     if let Some(path) = &args.json {

@@ -122,10 +122,13 @@ mod tests {
     #[test]
     fn unknown_values_are_refused_with_the_choices() {
         // A case that does not exist used to select nothing, silently.
-        let err = parse(&["bench-backends", "--cases", "g"])
+        let err = parse(&["bench-backends", "--cases", "h"])
             .err()
             .expect("refused");
-        assert!(err.contains("possible values: a, b, c, d, e, f"), "{err}");
+        assert!(
+            err.contains("possible values: a, b, c, d, e, f, g"),
+            "{err}"
+        );
         let err = parse(&["bench-backends", "--impl", "torch"])
             .err()
             .expect("refused");

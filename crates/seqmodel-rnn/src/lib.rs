@@ -77,6 +77,10 @@ mod qrnn;
 mod rnn;
 mod rnn_cell;
 mod scan;
+#[cfg(feature = "flex")]
+mod scan_flex;
+#[cfg(feature = "flex")]
+mod squash_flex;
 mod state_dict;
 mod tcn;
 

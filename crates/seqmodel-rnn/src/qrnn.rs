@@ -16,12 +16,13 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use crate::align::LeftAlignment;
 use crate::driver::{RecurrentOutput, check_common};
 use crate::scan::linear_scan;
+#[cfg(feature = "flex")]
+use crate::squash_flex::{sigmoid, tanh};
 use crate::state_dict::{ParamSink, ParamSource, StateDict};
 use crate::{Error, PadSide, SequenceLengths};
 
@@ -355,10 +356,18 @@ impl Qrnn {
         } else {
             x
         };
-        let projected = windowed.matmul(gates.weight.val().transpose().unsqueeze::<3>())
-            + gates.bias.val().unsqueeze::<3>();
-        let gate = |g: usize| projected.clone().narrow(2, g * hidden, hidden);
-        let z = gate(0).tanh();
+        // One matmul per gate on the contiguous row block of the weight: each gate comes out
+        // contiguous (column slices of one fused `[.., G * H]` product made the elementwise
+        // work 5x slower on flex).
+        let rows = windowed.reshape([batch * time, self.window * width]);
+        let weight = gates.weight.val();
+        let bias = gates.bias.val();
+        let gate = |g: usize| {
+            let w = weight.clone().narrow(0, g * hidden, hidden);
+            let b = bias.clone().narrow(0, g * hidden, hidden);
+            (rows.clone().matmul(w.transpose()) + b.unsqueeze::<2>()).reshape([batch, time, hidden])
+        };
+        let z = tanh(gate(0));
         let f = self.zoneout_forget(sigmoid(gate(1)));
         let (a, b) = match self.pooling {
             QrnnPooling::F | QrnnPooling::Fo => (f.clone(), (f.ones_like() - f) * z),
@@ -436,6 +445,14 @@ impl Qrnn {
         source.finish()?;
         Ok(Self { gates, ..self })
     }
+}
+
+#[cfg(not(feature = "flex"))]
+use burn::tensor::activation::sigmoid;
+
+#[cfg(not(feature = "flex"))]
+fn tanh(x: Tensor<3>) -> Tensor<3> {
+    x.tanh()
 }
 
 #[cfg(test)]

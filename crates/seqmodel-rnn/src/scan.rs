@@ -10,18 +10,30 @@
 //! differentiates it; values agree with the sequential recurrence to rounding (products of
 //! `a` in `[0, 1]` never overflow).
 //!
-//! Measured on flex (2-core Zen 4, `[32, 64, 256]` and `[8, 512, 128]`), see the crate README:
-//! the scan beats the step-by-step loop on both shapes, forward and backward.
+//! On flex (`f32`, `f64`) [`linear_scan`] instead runs one pass over time on the host
+//! buffers, with a handwritten backward (the crate's `scan_flex` module): measured on case a's
+//! shape `[32, 64, 256]` (2-core Zen 4), a whole `[32, 64, 256]` pass costs about as much as
+//! one elementwise op of the log-depth scan, which needs ~7 per round.
 
 use burn::tensor::Tensor;
 
-/// `c_t = a_t * c_{t-1} + b_t` for `t = 0..time`, from `c_{-1} = initial`.
+/// `c_t = a_t * c_{t-1} + b_t` for `t = 0..time`, from `c_{-1} = initial`: the host pass on
+/// flex, the log-depth scan elsewhere.
 ///
 /// # Shapes
 /// - `a`, `b`: `[batch, time, width]`
 /// - `initial`: `[batch, width]`
 /// - output: `[batch, time, width]`, every `c_t`
 pub(crate) fn linear_scan(a: Tensor<3>, b: Tensor<3>, initial: Tensor<2>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    if crate::scan_flex::applies(&a.device(), a.dtype()) {
+        return crate::scan_flex::scan(a, b, initial);
+    }
+    log_scan(a, b, initial)
+}
+
+/// [`linear_scan`] as `ceil(log2(time))` rounds of whole-tensor ops (any backend).
+pub(crate) fn log_scan(a: Tensor<3>, b: Tensor<3>, initial: Tensor<2>) -> Tensor<3> {
     let [batch, time, width] = a.dims();
     // Fold the initial state into step 0: c_0 = a_0 * c_{-1} + b_0.
     let first = a.clone().narrow(1, 0, 1) * initial.reshape([batch, 1, width]);
@@ -63,7 +75,7 @@ pub(crate) fn linear_scan(a: Tensor<3>, b: Tensor<3>, initial: Tensor<2>) -> Ten
     b
 }
 
-/// The same recurrence one step at a time (the reference the scan is tested against).
+/// The same recurrence one step at a time (the reference the scans are tested against).
 #[cfg(test)]
 pub(crate) fn sequential_scan(a: Tensor<3>, b: Tensor<3>, initial: Tensor<2>) -> Tensor<3> {
     let [batch, time, width] = a.dims();
@@ -95,18 +107,65 @@ mod tests {
         assert_eq!(got, vec![3.0, 3.5, 4.75]);
     }
 
-    /// Every length from 1 to 37 (powers of two and their neighbours) matches the loop.
+    /// Every length from 1 to 37 (powers of two and their neighbours): the log-depth scan and
+    /// the flex host pass match the loop.
     #[test]
-    fn scan_matches_the_sequential_loop() {
+    fn scans_match_the_sequential_loop() {
         let device = Device::flex();
         for time in 1..=37 {
             let a = Tensor::<3>::random([2, time, 3], Distribution::Uniform(0.0, 1.0), &device);
             let b = Tensor::<3>::random([2, time, 3], Distribution::Default, &device);
             let c0 = Tensor::<2>::random([2, 3], Distribution::Default, &device);
-            let fast = linear_scan(a.clone(), b.clone(), c0.clone());
-            let slow = sequential_scan(a, b, c0);
-            let diff = (fast - slow).abs().max().into_scalar::<f32>();
-            assert!(diff < 1e-5, "time {time}: differs by {diff}");
+            let slow = sequential_scan(a.clone(), b.clone(), c0.clone());
+            let log = log_scan(a.clone(), b.clone(), c0.clone());
+            let diff = (log - slow.clone()).abs().max().into_scalar::<f32>();
+            assert!(diff < 1e-5, "log scan, time {time}: differs by {diff}");
+            let host = linear_scan(a, b, c0);
+            let diff = (host - slow).abs().max().into_scalar::<f32>();
+            assert!(diff < 1e-5, "host scan, time {time}: differs by {diff}");
+        }
+    }
+
+    /// The host pass's handwritten backward equals autodiff through the log-depth scan, for
+    /// a, b and c0, with a weighted loss `sum(c * w)`.
+    #[test]
+    fn host_backward_matches_autodiff_of_the_log_scan() {
+        let device = Device::flex().autodiff();
+        for time in [1, 2, 5, 16] {
+            let a = Tensor::<3>::random([3, time, 4], Distribution::Uniform(0.0, 1.0), &device);
+            let b = Tensor::<3>::random([3, time, 4], Distribution::Default, &device);
+            let c0 = Tensor::<2>::random([3, 4], Distribution::Default, &device);
+            let w = Tensor::<3>::random([3, time, 4], Distribution::Default, &device);
+            let grads = |scan: fn(Tensor<3>, Tensor<3>, Tensor<2>) -> Tensor<3>| {
+                let (a, b, c0) = (
+                    a.clone().require_grad(),
+                    b.clone().require_grad(),
+                    c0.clone().require_grad(),
+                );
+                let g = (scan(a.clone(), b.clone(), c0.clone()) * w.clone())
+                    .sum()
+                    .backward();
+                let flat =
+                    |t: Option<Tensor<3>>| t.expect("gradient").to_data().try_to_vec::<f32>();
+                let mut all = flat(a.grad(&g)).expect("f32");
+                all.extend(flat(b.grad(&g)).expect("f32"));
+                all.extend(
+                    c0.grad(&g)
+                        .expect("gradient")
+                        .to_data()
+                        .try_to_vec::<f32>()
+                        .expect("f32"),
+                );
+                all
+            };
+            let host = grads(linear_scan);
+            let log = grads(log_scan);
+            let diff = host
+                .iter()
+                .zip(&log)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(diff < 1e-5, "time {time}: gradients differ by {diff}");
         }
     }
 }

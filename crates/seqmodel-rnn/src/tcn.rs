@@ -216,7 +216,8 @@ impl TcnConv {
         };
         // [out, in, k] -> [k, in, out] -> [k * in, out], matching the taps' feature order.
         let matrix = weight.permute([2, 1, 0]).reshape([kernel * inputs, out]);
-        taps.matmul(matrix.unsqueeze::<3>()) + self.bias.val().unsqueeze::<3>()
+        let rows = taps.reshape([batch * time, kernel * inputs]);
+        (rows.matmul(matrix) + self.bias.val().unsqueeze::<2>()).reshape([batch, time, out])
     }
 
     fn save(&self, sink: &mut ParamSink<'_>, name: &str) {
