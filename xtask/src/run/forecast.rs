@@ -56,7 +56,7 @@ pub struct ForecastFlags {
     /// CSV: 1].
     #[arg(long, value_name = "N")]
     pub season: Option<usize>,
-    /// Hidden units of each encoder direction [forecast: 64; seq2seq: cmudict 128, else 256].
+    /// Hidden units of each encoder direction [forecast: 64; seq2seq: 128].
     #[arg(long, value_name = "N")]
     pub hidden_size: Option<usize>,
     /// Stop after this many epochs without a better validation loss [default: 30].

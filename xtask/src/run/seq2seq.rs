@@ -63,7 +63,7 @@ pub struct Seq2SeqFlags {
     /// Beam width of the report's beam-search row (1: greedy only) [default: 5].
     #[arg(long, value_name = "N")]
     pub beam_width: Option<usize>,
-    /// Most tokens generated per input [cmudict: 32; else 120].
+    /// Most tokens generated per input [cmudict: 32; else 100].
     #[arg(long, value_name = "N")]
     pub max_decode_len: Option<usize>,
 }
