@@ -38,15 +38,18 @@ mod additive;
 mod attention;
 pub mod decode;
 mod error;
+mod loss;
 mod multi_head;
 mod multiplicative;
 mod scaled_dot;
 pub mod seq2seq;
+mod step_decoder;
 
 pub use additive::{AdditiveAttention, AdditiveAttentionConfig};
 pub use attention::{Attended, Attention, masked_softmax};
 pub use decode::{BeamSearchConfig, Hypothesis, SamplingConfig, greedy, length_penalty};
 pub use error::{AttentionError, Result};
+pub use loss::masked_cross_entropy;
 pub use multi_head::{
     MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
 };
@@ -56,6 +59,7 @@ pub use seq2seq::{
     BridgeKind, DecoderAttentionKind, RecurrentKind, RnnDecoderConfig, RnnEncoderConfig, Seq2Seq,
     Seq2SeqConfig,
 };
+pub use step_decoder::{DecodedStep, SelectRows, StepDecoder};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
