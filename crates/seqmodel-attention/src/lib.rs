@@ -44,6 +44,7 @@ mod multiplicative;
 mod scaled_dot;
 pub mod seq2seq;
 mod step_decoder;
+pub mod transformer;
 
 pub use additive::{AdditiveAttention, AdditiveAttentionConfig};
 pub use attention::{Attended, Attention, masked_softmax};
@@ -51,7 +52,7 @@ pub use decode::{BeamSearchConfig, Hypothesis, SamplingConfig, greedy, length_pe
 pub use error::{AttentionError, Result};
 pub use loss::masked_cross_entropy;
 pub use multi_head::{
-    MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
+    HeadKeys, MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
 };
 pub use multiplicative::{LuongAttention, LuongAttentionConfig, LuongScore};
 pub use scaled_dot::ScaledDotProductAttention;
@@ -60,6 +61,9 @@ pub use seq2seq::{
     Seq2SeqConfig,
 };
 pub use step_decoder::{DecodedStep, SelectRows, StepDecoder};
+pub use transformer::{
+    SelfAttentionEncoder, SelfAttentionEncoderConfig, TransformerSeq2Seq, TransformerSeq2SeqConfig,
+};
 
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -28,7 +28,7 @@ pub struct DecodedStep<S> {
 /// A model that decodes autoregressively, one target token per step: what [`crate::greedy`],
 /// [`crate::BeamSearchConfig::decode`] and [`crate::SamplingConfig::decode`] need.
 ///
-/// Implemented by the RNN [`crate::Seq2Seq`], the `TransformerSeq2Seq` and the
+/// Implemented by the RNN [`crate::Seq2Seq`], the [`crate::TransformerSeq2Seq`] and the
 /// `EncoderDecoder` holding either.
 ///
 /// Contract: for every row, [`Self::decode_step`]'s logits at step `t` equal the logits a
