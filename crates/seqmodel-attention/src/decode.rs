@@ -1,5 +1,5 @@
 //! Decoding any [`StepDecoder`] (the RNN [`crate::Seq2Seq`], the
-//! [`crate::TransformerSeq2Seq`], the `EncoderDecoder` holding either): greedy, beam
+//! [`crate::TransformerSeq2Seq`], the [`crate::EncoderDecoder`] holding either): greedy, beam
 //! search (GNMT length penalty, n-best), and sampling (temperature, top-k). All run batched
 //! over sentences, one decoder step at a time (the prefix is never re-run: the model carries
 //! its state), and return tokens, scores and attention weights.

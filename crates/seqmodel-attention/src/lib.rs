@@ -37,6 +37,7 @@
 mod additive;
 mod attention;
 pub mod decode;
+mod encoder_decoder;
 mod error;
 mod loss;
 mod multi_head;
@@ -49,6 +50,9 @@ pub mod transformer;
 pub use additive::{AdditiveAttention, AdditiveAttentionConfig};
 pub use attention::{Attended, Attention, masked_softmax};
 pub use decode::{BeamSearchConfig, Hypothesis, SamplingConfig, greedy, length_penalty};
+pub use encoder_decoder::{
+    EncoderDecoder, EncoderDecoderConfig, EncoderDecoderMemory, EncoderDecoderState,
+};
 pub use error::{AttentionError, Result};
 pub use loss::masked_cross_entropy;
 pub use multi_head::{

@@ -29,7 +29,7 @@ pub struct DecodedStep<S> {
 /// [`crate::BeamSearchConfig::decode`] and [`crate::SamplingConfig::decode`] need.
 ///
 /// Implemented by the RNN [`crate::Seq2Seq`], the [`crate::TransformerSeq2Seq`] and the
-/// `EncoderDecoder` holding either.
+/// [`crate::EncoderDecoder`] holding either.
 ///
 /// Contract: for every row, [`Self::decode_step`]'s logits at step `t` equal the logits a
 /// teacher-forced forward over the same prefix gives at position `t`; a row's results never
