@@ -1,7 +1,8 @@
-//! Decoding a [`Seq2Seq`] model: greedy, beam search (GNMT length penalty, n-best), and
-//! sampling (temperature, top-k). All run batched over sentences, one decoder step at a time
-//! (the prefix is never re-run: the decoder carries its state), and return tokens, scores and
-//! attention weights.
+//! Decoding any [`StepDecoder`] (the RNN [`crate::Seq2Seq`], the
+//! [`crate::TransformerSeq2Seq`], the [`crate::EncoderDecoder`] holding either): greedy, beam
+//! search (GNMT length penalty, n-best), and sampling (temperature, top-k). All run batched
+//! over sentences, one decoder step at a time (the prefix is never re-run: the model carries
+//! its state), and return tokens, scores and attention weights.
 
 use burn::config::Config;
 use burn::tensor::activation::log_softmax;
@@ -9,7 +10,7 @@ use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use seqmodel_data::PaddedBatch;
 
 use crate::error::AttentionError;
-use crate::seq2seq::{DecoderState, EncoderOutput, Seq2Seq};
+use crate::step_decoder::{SelectRows, StepDecoder};
 
 /// One decoded sequence.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,25 +43,23 @@ pub fn length_penalty(len: usize, alpha: f64) -> f64 {
 
 /// The memory and initial state of `source`, each row repeated `times` times in place
 /// (rows `s * times .. (s + 1) * times` belong to sentence `s`).
-fn start_repeated(
-    model: &Seq2Seq,
+#[allow(clippy::type_complexity)]
+fn start_repeated<M: StepDecoder>(
+    model: &M,
     source: &PaddedBatch,
     times: usize,
-) -> crate::Result<(EncoderOutput, DecoderState)> {
+) -> crate::Result<(M::Memory, M::State)> {
     let (memory, state) = model.start(source)?;
     if times == 1 {
         return Ok((memory, state));
     }
     let batch = source.batch_size();
-    let device = memory.states.device();
     let index: Vec<i64> = (0..batch * times).map(|r| (r / times) as i64).collect();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [batch * times]), &device);
-    let memory = EncoderOutput {
-        states: memory.states.select(0, index.clone()),
-        padding_mask: memory.padding_mask.select(0, index.clone()),
-        final_state: memory.final_state.select(index.clone()),
-    };
-    Ok((memory, state.select(index)))
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(index, [batch * times]),
+        &source.ids.device(),
+    );
+    Ok((memory.select_rows(index.clone()), state.select_rows(index)))
 }
 
 /// Host copies of one step: log-probabilities `[rows * vocab]` and weights `[rows * k]`.
@@ -115,8 +114,8 @@ fn check_max_len(max_len: usize, config: &'static str) -> crate::Result<()> {
 /// Greedy decoding: at each step the most probable token, until `<eos>` or `max_len` steps.
 ///
 /// Returns one [`Hypothesis`] per sentence of `source`, in order.
-pub fn greedy(
-    model: &Seq2Seq,
+pub fn greedy<M: StepDecoder>(
+    model: &M,
     source: &PaddedBatch,
     max_len: usize,
 ) -> crate::Result<Vec<Hypothesis>> {
@@ -127,8 +126,8 @@ pub fn greedy(
 /// One hypothesis per sentence, one decoder step at a time, until `<eos>` or `max_len` steps.
 /// `pick` turns a step's logits `[batch, vocab]` into the logits the chosen tokens are scored
 /// by and, when it draws them, the tokens (`None`: the most probable, the first on ties).
-fn decode_each(
-    model: &Seq2Seq,
+fn decode_each<M: StepDecoder>(
+    model: &M,
     source: &PaddedBatch,
     max_len: usize,
     mut pick: impl FnMut(Tensor<2>) -> crate::Result<(Tensor<2>, Option<Vec<usize>>)>,
@@ -136,7 +135,7 @@ fn decode_each(
     let batch = source.batch_size();
     let lengths = source.lengths().as_slice().to_vec();
     let (memory, mut state) = start_repeated(model, source, 1)?;
-    let device = memory.states.device();
+    let device = source.ids.device();
     let mut hyps: Vec<Hypothesis> = (0..batch)
         .map(|_| Hypothesis {
             tokens: Vec::new(),
@@ -146,11 +145,10 @@ fn decode_each(
             attention: Vec::new(),
         })
         .collect();
-    let mut tokens = vec![model.bos_id; batch];
+    let (bos, eos) = (model.bos_id(), model.eos_id());
+    let mut tokens = vec![bos; batch];
     for _ in 0..max_len {
-        let step = model
-            .decoder
-            .step(tokens_tensor(&tokens, &device), state, &memory)?;
+        let step = model.decode_step(tokens_tensor(&tokens, &device), state, &memory)?;
         let (logits, drawn) = pick(step.logits)?;
         let host = StepOnHost::new(logits, step.weights);
         for (s, hyp) in hyps.iter_mut().enumerate() {
@@ -171,7 +169,7 @@ fn decode_each(
             };
             hyp.log_prob += f64::from(row[token]);
             hyp.attention.extend(host.weights(s, lengths[s]));
-            if token == model.eos_id {
+            if token == eos {
                 hyp.finished = true;
             } else {
                 hyp.tokens.push(token);
@@ -266,9 +264,9 @@ impl BeamSearchConfig {
     /// the last of them finishes. A sentence is done when `n_best` hypotheses have finished
     /// and no live one can still beat them (or after `max_len` steps, when its live ones are
     /// returned unfinished).
-    pub fn decode(
+    pub fn decode<M: StepDecoder>(
         &self,
-        model: &Seq2Seq,
+        model: &M,
         source: &PaddedBatch,
     ) -> crate::Result<Vec<Vec<Hypothesis>>> {
         self.validate()?;
@@ -276,7 +274,8 @@ impl BeamSearchConfig {
         let batch = source.batch_size();
         let lengths = source.lengths().as_slice().to_vec();
         let (memory, mut state) = start_repeated(model, source, width)?;
-        let device = memory.states.device();
+        let device = source.ids.device();
+        let (bos, eos) = (model.bos_id(), model.eos_id());
         let mut live: Vec<Vec<Beam>> = (0..batch)
             .map(|s| {
                 vec![Beam {
@@ -288,11 +287,9 @@ impl BeamSearchConfig {
             })
             .collect();
         let mut done: Vec<Vec<Hypothesis>> = vec![Vec::new(); batch];
-        let mut tokens = vec![model.bos_id; batch * width];
+        let mut tokens = vec![bos; batch * width];
         for step_index in 0..self.max_len {
-            let step = model
-                .decoder
-                .step(tokens_tensor(&tokens, &device), state, &memory)?;
+            let step = model.decode_step(tokens_tensor(&tokens, &device), state, &memory)?;
             let host = StepOnHost::new(step.logits, step.weights);
             // Which old row each new row continues; unused rows repeat row 0 of their sentence.
             let mut parents: Vec<usize> = (0..batch * width).map(|r| r - r % width).collect();
@@ -317,7 +314,7 @@ impl BeamSearchConfig {
                     let parent = &live[s][b];
                     let mut attention = parent.attention.clone();
                     attention.extend(host.weights(parent.row, lengths[s]));
-                    if v == model.eos_id {
+                    if v == eos {
                         done[s].push(Hypothesis {
                             tokens: parent.tokens.clone(),
                             finished: true,
@@ -362,7 +359,7 @@ impl BeamSearchConfig {
                 break;
             }
             let parents: Vec<i64> = parents.iter().map(|&p| p as i64).collect();
-            state = step.state.select(Tensor::<1, Int>::from_data(
+            state = step.state.select_rows(Tensor::<1, Int>::from_data(
                 TensorData::new(parents, [batch * width]),
                 &device,
             ));
@@ -398,7 +395,11 @@ impl SamplingConfig {
     /// Samples one sequence per sentence, drawing from the device's RNG (seed it with
     /// `Device::seed` for repeatable draws). [`Hypothesis::log_prob`] is the log-probability
     /// of the drawn tokens under the tempered, top-k restricted distribution.
-    pub fn decode(&self, model: &Seq2Seq, source: &PaddedBatch) -> crate::Result<Vec<Hypothesis>> {
+    pub fn decode<M: StepDecoder>(
+        &self,
+        model: &M,
+        source: &PaddedBatch,
+    ) -> crate::Result<Vec<Hypothesis>> {
         if self.temperature.is_nan() || self.temperature <= 0.0 {
             return Err(AttentionError::Config {
                 config: "SamplingConfig",

@@ -26,6 +26,19 @@ pub enum AttentionError {
         /// The shape that would fit, in words.
         expected: String,
     },
+    /// Sequence lengths that do not fit their batch (more rows than the batch, a length
+    /// beyond the time steps).
+    #[error(transparent)]
+    Lengths(#[from] seqmodel_data::LengthsError),
+    /// A memory or state handed to a model of another kind (an [`crate::EncoderDecoder`]
+    /// given what the other variant's `start` returned).
+    #[error("{module}: {message}")]
+    Mismatch {
+        /// The model called.
+        module: &'static str,
+        /// What was handed over and what the model expected.
+        message: String,
+    },
     /// A parameter could not be imported from a state dict (missing, extra or misshaped key).
     #[error(transparent)]
     StateDict(#[from] seqmodel_rnn::Error),

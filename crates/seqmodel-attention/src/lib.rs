@@ -37,24 +37,36 @@
 mod additive;
 mod attention;
 pub mod decode;
+mod encoder_decoder;
 mod error;
+mod loss;
 mod multi_head;
 mod multiplicative;
 mod scaled_dot;
 pub mod seq2seq;
+mod step_decoder;
+pub mod transformer;
 
 pub use additive::{AdditiveAttention, AdditiveAttentionConfig};
 pub use attention::{Attended, Attention, masked_softmax};
 pub use decode::{BeamSearchConfig, Hypothesis, SamplingConfig, greedy, length_penalty};
+pub use encoder_decoder::{
+    EncoderDecoder, EncoderDecoderConfig, EncoderDecoderMemory, EncoderDecoderState,
+};
 pub use error::{AttentionError, Result};
+pub use loss::masked_cross_entropy;
 pub use multi_head::{
-    MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
+    HeadKeys, MultiHeadAttended, MultiHeadAttention, MultiHeadAttentionConfig, causal_mask,
 };
 pub use multiplicative::{LuongAttention, LuongAttentionConfig, LuongScore};
 pub use scaled_dot::ScaledDotProductAttention;
 pub use seq2seq::{
     BridgeKind, DecoderAttentionKind, RecurrentKind, RnnDecoderConfig, RnnEncoderConfig, Seq2Seq,
     Seq2SeqConfig,
+};
+pub use step_decoder::{DecodedStep, SelectRows, StepDecoder};
+pub use transformer::{
+    SelfAttentionEncoder, SelfAttentionEncoderConfig, TransformerSeq2Seq, TransformerSeq2SeqConfig,
 };
 
 /// The README's example, compiled and run as a doc test.

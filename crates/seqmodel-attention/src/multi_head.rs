@@ -4,11 +4,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use seqmodel_rnn::{ParamSink, ParamSource, StateDict, replace_value, transpose_matrix};
 
 use crate::attention::{Attended, Attention, check_inputs, masked_softmax, score_mask};
 use crate::error::AttentionError;
+use crate::step_decoder::SelectRows;
 
 const MODULE: &str = "MultiHeadAttention";
 
@@ -92,6 +93,46 @@ impl MultiHeadAttended {
     }
 }
 
+/// Keys and values projected and split into heads ([`MultiHeadAttention::project_keys`]):
+/// `keys` and `values` `[batch, heads, k, d / heads]`.
+#[derive(Debug, Clone)]
+pub struct HeadKeys {
+    /// Projected keys `[batch, heads, k, d / heads]`.
+    pub keys: Tensor<4>,
+    /// Projected values `[batch, heads, k, d / heads]`.
+    pub values: Tensor<4>,
+}
+
+impl HeadKeys {
+    /// Number of keys `k`.
+    pub fn len(&self) -> usize {
+        self.keys.dims()[2]
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `self`'s keys followed by `next`'s (same batch and heads): a decoder's cache growing
+    /// by one step.
+    pub fn cat(self, next: HeadKeys) -> HeadKeys {
+        HeadKeys {
+            keys: Tensor::cat(vec![self.keys, next.keys], 2),
+            values: Tensor::cat(vec![self.values, next.values], 2),
+        }
+    }
+}
+
+impl SelectRows for HeadKeys {
+    fn select_rows(self, rows: Tensor<1, Int>) -> Self {
+        HeadKeys {
+            keys: self.keys.select(0, rows.clone()),
+            values: self.values.select(0, rows),
+        }
+    }
+}
+
 /// Multi-head attention: queries, keys and values projected, split into `h` heads of
 /// `d / h` features, scaled dot-product attention in each, heads concatenated and projected.
 ///
@@ -135,25 +176,86 @@ impl MultiHeadAttention {
         attn_mask: Option<Tensor<2, Bool>>,
     ) -> crate::Result<MultiHeadAttended> {
         let d = self.d_model();
-        let [batch, q, k] = check_inputs(MODULE, &query, &key, &value, Some(d), Some(d))?;
-        if value.dims()[2] != d {
+        check_inputs(MODULE, &query, &key, &value, Some(d), Some(d))?;
+        let heads = self.project_keys(key, value)?;
+        self.attend_heads(query, &heads, key_padding_mask, attn_mask)
+    }
+
+    /// Keys and values through their projections, split into heads: what
+    /// [`Self::attend_heads`] attends over. A decoder projects its memory once per sentence
+    /// and its own past steps once each ([`HeadKeys::cat`]), instead of at every step.
+    ///
+    /// # Shapes
+    /// `key` and `value` `[batch, k, d]` → [`HeadKeys`] `[batch, heads, k, d / heads]`.
+    pub fn project_keys(&self, key: Tensor<3>, value: Tensor<3>) -> crate::Result<HeadKeys> {
+        let d = self.d_model();
+        let [batch, k, dk] = key.dims();
+        if dk != d {
+            return Err(AttentionError::Shape {
+                module: MODULE,
+                what: "keys",
+                found: key.dims().to_vec(),
+                expected: format!("[batch, k, {d}] (d_model features)"),
+            });
+        }
+        if value.dims() != [batch, k, d] {
             return Err(AttentionError::Shape {
                 module: MODULE,
                 what: "values",
                 found: value.dims().to_vec(),
-                expected: format!("[{batch}, {k}, {d}] (d_model features)"),
+                expected: format!("[{batch}, {k}, {d}] (one value per key, d_model features)"),
             });
         }
         let h = self.num_heads;
+        let heads = |x: Tensor<3>| x.reshape([batch, k, h, d / h]).swap_dims(1, 2);
+        Ok(HeadKeys {
+            keys: heads(self.key.forward(key)),
+            values: heads(self.value.forward(value)),
+        })
+    }
+
+    /// Attend over keys and values already projected ([`Self::project_keys`]), with an
+    /// optional key padding mask `[batch, k]` and attention mask `[q, k]` (`true` = masked).
+    ///
+    /// # Shapes
+    /// `query` `[batch, q, d]`, `heads` `[batch, heads, k, d / heads]` →
+    /// [`MultiHeadAttended`].
+    pub fn attend_heads(
+        &self,
+        query: Tensor<3>,
+        heads: &HeadKeys,
+        key_padding_mask: Option<Tensor<2, Bool>>,
+        attn_mask: Option<Tensor<2, Bool>>,
+    ) -> crate::Result<MultiHeadAttended> {
+        let d = self.d_model();
+        let h = self.num_heads;
+        let [batch, q, dq] = query.dims();
+        if dq != d {
+            return Err(AttentionError::Shape {
+                module: MODULE,
+                what: "query",
+                found: query.dims().to_vec(),
+                expected: format!("[batch, q, {d}] (d_model features)"),
+            });
+        }
+        let [kb, kh, k, kd] = heads.keys.dims();
+        if kb != batch || kh != h || kd != d / h || heads.values.dims() != [kb, kh, k, kd] {
+            return Err(AttentionError::Shape {
+                module: MODULE,
+                what: "projected keys",
+                found: heads.keys.dims().to_vec(),
+                expected: format!("[{batch}, {h}, k, {}] (the query's batch, heads)", d / h),
+            });
+        }
         let mask = score_mask(MODULE, [batch, q, k], key_padding_mask, attn_mask)?;
-        let heads = |x: Tensor<3>, len: usize| {
-            x.reshape([batch, len, h, d / h])
-                .swap_dims(1, 2)
-                .reshape([batch * h, len, d / h])
-        };
-        let qh = heads(self.query.forward(query), q);
-        let kh = heads(self.key.forward(key), k);
-        let vh = heads(self.value.forward(value), k);
+        let qh = self
+            .query
+            .forward(query)
+            .reshape([batch, q, h, d / h])
+            .swap_dims(1, 2)
+            .reshape([batch * h, q, d / h]);
+        let kh = heads.keys.clone().reshape([batch * h, k, d / h]);
+        let vh = heads.values.clone().reshape([batch * h, k, d / h]);
         let scores = qh.matmul(kh.swap_dims(1, 2)) / ((d / h) as f64).sqrt();
         let mask = mask.map(|m| {
             m.unsqueeze_dim::<4>(1)

@@ -1,4 +1,5 @@
-//! The encoder–decoder and its decoders: beam width 1 is greedy; hypotheses come sorted; every
+//! The encoder–decoders (RNN and Transformer, through [`EncoderDecoder`]) and their
+//! decoders: beam width 1 is greedy; hypotheses come sorted; every
 //! score is the teacher-forced log-probability of its tokens (with the length penalty);
 //! results do not depend on the other sentences of the batch; the all-at-once teacher-forced
 //! decoder equals the step-by-step one; the loss ignores target padding.
@@ -8,8 +9,9 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use seqmodel_attention::seq2seq::{BridgeKind, DecoderAttentionKind, RecurrentKind};
 use seqmodel_attention::{
-    BeamSearchConfig, Hypothesis, RnnDecoderConfig, RnnEncoderConfig, SamplingConfig, Seq2Seq,
-    Seq2SeqConfig, greedy, length_penalty,
+    BeamSearchConfig, EncoderDecoder, Hypothesis, RnnDecoderConfig, RnnEncoderConfig,
+    SamplingConfig, Seq2Seq, Seq2SeqConfig, StepDecoder, TransformerSeq2Seq,
+    TransformerSeq2SeqConfig, greedy, length_penalty,
 };
 use seqmodel_data::{PaddedBatch, PaddingConfig};
 
@@ -62,26 +64,50 @@ fn model(
     model
 }
 
+/// A Transformer with the same confident output layer as [`model`]'s.
+fn transformer(norm_first: bool, device: &Device) -> TransformerSeq2Seq {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = INIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    device.seed(23);
+    let mut model = TransformerSeq2SeqConfig::new(SOURCE_VOCAB, TARGET_VOCAB, BOS, EOS)
+        .with_d_model(16)
+        .with_num_heads(4)
+        .with_d_ff(32)
+        .with_norm_first(norm_first)
+        .init(device)
+        .expect("valid config");
+    let output = model.output.as_mut().expect("an untied output layer");
+    output.weight = Param::from_tensor(output.weight.val() * 4.0);
+    let mut bias = vec![0.0f32; TARGET_VOCAB];
+    bias[EOS] = 0.6;
+    output.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
+        TensorData::new(bias, [TARGET_VOCAB]),
+        device,
+    )));
+    model
+}
+
 /// `model` with `shift` added to the `<eos>` logit.
-fn shift_eos(mut model: Seq2Seq, shift: f32) -> Seq2Seq {
-    let bias = model
-        .decoder
-        .output
-        .bias
-        .take()
-        .expect("the output layer has a bias");
+fn shift_eos(mut model: EncoderDecoder, shift: f32) -> EncoderDecoder {
+    let output = match &mut model {
+        EncoderDecoder::Rnn(m) => &mut m.decoder.output,
+        EncoderDecoder::Transformer(m) => m.output.as_mut().expect("an untied output layer"),
+    };
+    let bias = output.bias.take().expect("the output layer has a bias");
     let device = bias.val().device();
     let mut values: Vec<f32> = bias.val().into_data().iter::<f32>().collect();
     values[EOS] += shift;
-    model.decoder.output.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
+    output.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
         TensorData::new(values, [TARGET_VOCAB]),
         &device,
     )));
     model
 }
 
-fn models(device: &Device) -> Vec<(&'static str, Seq2Seq)> {
-    vec![
+fn models(device: &Device) -> Vec<(&'static str, EncoderDecoder)> {
+    let rnn = vec![
         (
             "lstm general",
             model(
@@ -122,7 +148,20 @@ fn models(device: &Device) -> Vec<(&'static str, Seq2Seq)> {
                 device,
             ),
         ),
-    ]
+    ];
+    rnn.into_iter()
+        .map(|(name, m)| (name, EncoderDecoder::Rnn(m)))
+        .chain([
+            (
+                "transformer pre-norm",
+                EncoderDecoder::Transformer(transformer(true, device)),
+            ),
+            (
+                "transformer post-norm",
+                EncoderDecoder::Transformer(transformer(false, device)),
+            ),
+        ])
+        .collect()
 }
 
 fn sources() -> Vec<Vec<usize>> {
@@ -143,7 +182,7 @@ fn batch(rows: &[Vec<usize>], device: &Device) -> PaddedBatch {
 
 /// The teacher-forced log-probability of `hyp` (its tokens, and `<eos>` when finished).
 fn teacher_forced_log_prob(
-    model: &Seq2Seq,
+    model: &EncoderDecoder,
     source: &[usize],
     hyp: &Hypothesis,
     device: &Device,
@@ -300,7 +339,7 @@ fn all_at_once_teacher_forcing_equals_step_by_step() {
         let mut steps = Vec::new();
         for t in 0..4 {
             let tokens = input.clone().slice([0..4, t..t + 1]).squeeze_dim::<1>(1);
-            let step = model.decoder.step(tokens, state, &memory).expect("step");
+            let step = model.decode_step(tokens, state, &memory).expect("step");
             steps.push(step.logits.unsqueeze_dim::<3>(1));
             state = step.state;
         }

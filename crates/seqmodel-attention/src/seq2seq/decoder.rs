@@ -14,6 +14,7 @@ use crate::additive::{AdditiveAttention, AdditiveAttentionConfig};
 use crate::attention::Attention;
 use crate::error::AttentionError;
 use crate::multiplicative::{LuongAttention, LuongAttentionConfig, LuongScore};
+use crate::step_decoder::SelectRows;
 
 /// The attention a decoder uses over the encoder's states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -192,6 +193,12 @@ impl DecoderState {
             rnn: self.rnn.select(indices.clone()),
             feed: self.feed.map(|f| f.select(0, indices)),
         }
+    }
+}
+
+impl SelectRows for DecoderState {
+    fn select_rows(self, rows: Tensor<1, Int>) -> Self {
+        self.select(rows)
     }
 }
 

@@ -3,11 +3,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig};
-use burn::tensor::{Bool, Device, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor};
 use seqmodel_data::PaddedBatch;
 
 use super::recurrent::{Recurrent, RecurrentConfig, RecurrentKind, RecurrentState};
 use crate::error::AttentionError;
+use crate::step_decoder::SelectRows;
 
 /// Configuration of an [`RnnEncoder`].
 #[derive(Config, Debug, PartialEq)]
@@ -88,6 +89,16 @@ pub struct EncoderOutput {
     pub padding_mask: Tensor<2, Bool>,
     /// Final states: `[layers * D, batch, H]`, index `layer * D + direction`.
     pub final_state: RecurrentState,
+}
+
+impl SelectRows for EncoderOutput {
+    fn select_rows(self, rows: Tensor<1, Int>) -> Self {
+        Self {
+            states: self.states.select(0, rows.clone()),
+            padding_mask: self.padding_mask.select(0, rows.clone()),
+            final_state: self.final_state.select(rows),
+        }
+    }
 }
 
 /// Token embedding → dropout → recurrent layer, over a padded source batch.

@@ -5,7 +5,6 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use seqmodel_data::PaddedBatch;
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use super::decoder::{DecoderOutput, DecoderState, RnnDecoder, RnnDecoderConfig};
 use super::encoder::{EncoderOutput, RnnEncoder, RnnEncoderConfig};
 use super::recurrent::RecurrentState;
 use crate::error::AttentionError;
+use crate::step_decoder::{DecodedStep, StepDecoder};
 
 /// How the encoder's final states become the decoder's initial state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -280,26 +280,43 @@ impl Seq2Seq {
     }
 
     /// Mean token cross-entropy over the real (unpadded) target positions, label-smoothed by
-    /// `label_smoothing` as PyTorch's `CrossEntropyLoss(label_smoothing=ε)`:
+    /// `label_smoothing` ([`crate::masked_cross_entropy`]):
     /// `(1 − ε)·(−log p_gold) + ε·mean_v(−log p_v)`.
     ///
     /// # Shapes
     /// `logits` `[batch, time, vocab]`, `target` ids `[batch, time]` with its padding mask.
     pub fn loss(&self, logits: Tensor<3>, target: &PaddedBatch) -> Tensor<1> {
-        let [batch, time, vocab] = logits.dims();
-        let log_probs = log_softmax(logits, 2);
-        let gold = log_probs
-            .clone()
-            .gather(2, target.ids.clone().unsqueeze_dim::<3>(2))
-            .reshape([batch, time]);
-        let eps = self.label_smoothing;
-        let mut per_token = -gold * (1.0 - eps);
-        if eps > 0.0 {
-            let uniform = log_probs.sum_dim(2).reshape([batch, time]) / vocab as f64;
-            per_token = per_token - uniform * eps;
-        }
-        let real = target.mask.clone().bool_not().float();
-        let count = real.clone().sum().clamp_min(1.0);
-        (per_token * real).sum() / count
+        crate::loss::masked_cross_entropy(logits, target, self.label_smoothing)
+    }
+}
+
+impl StepDecoder for Seq2Seq {
+    type Memory = EncoderOutput;
+    type State = DecoderState;
+
+    fn bos_id(&self) -> usize {
+        self.bos_id
+    }
+
+    fn eos_id(&self) -> usize {
+        self.eos_id
+    }
+
+    fn start(&self, source: &PaddedBatch) -> crate::Result<(EncoderOutput, DecoderState)> {
+        Seq2Seq::start(self, source)
+    }
+
+    fn decode_step(
+        &self,
+        tokens: Tensor<1, Int>,
+        state: DecoderState,
+        memory: &EncoderOutput,
+    ) -> crate::Result<DecodedStep<DecoderState>> {
+        let step = self.decoder.step(tokens, state, memory)?;
+        Ok(DecodedStep {
+            logits: step.logits,
+            weights: step.weights,
+            state: step.state,
+        })
     }
 }

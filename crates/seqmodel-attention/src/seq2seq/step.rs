@@ -27,11 +27,11 @@ impl Seq2Seq {
             teacher_forcing,
         )?;
         let loss = self.loss(out.logits.clone(), &batch.decoder_target);
-        let targets = batch
-            .decoder_target
-            .ids
-            .mask_fill(batch.decoder_target.mask.clone(), -1);
-        Ok(SequenceOutput::new(loss, out.logits, None, targets))
+        Ok(crate::loss::sequence_output(
+            loss,
+            out.logits,
+            &batch.decoder_target,
+        ))
     }
 }
 
