@@ -33,7 +33,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "C")]
     pub label_column: Option<String>,
     /// The encoder: rnn, lstm, gru (one direction, final state) or birnn, bilstm, bigru
-    /// (both directions, max-pooled) [default: bilstm].
+    /// (both directions, max-pooled), cnn (centred temporal CNN) or qrnn (both directions),
+    /// max-pooled [default: bilstm].
     #[arg(long, value_enum, value_name = "K")]
     pub encoder: Option<EncoderChoice>,
     /// Pooling over time: last, mean, max, attention [default: the encoder's recipe].
@@ -110,6 +111,10 @@ pub enum EncoderChoice {
     Bilstm,
     /// GRU, both directions.
     Bigru,
+    /// Temporal CNN (dilated residual convolutions), centred.
+    Cnn,
+    /// Quasi-RNN, both directions.
+    Qrnn,
 }
 
 impl EncoderChoice {
@@ -122,6 +127,8 @@ impl EncoderChoice {
             Self::Birnn => (EncoderKind::Rnn, true),
             Self::Bilstm => (EncoderKind::Lstm, true),
             Self::Bigru => (EncoderKind::Gru, true),
+            Self::Cnn => (EncoderKind::Cnn, true),
+            Self::Qrnn => (EncoderKind::Qrnn, true),
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct LayerSpec {
     pub num_layers: usize,
     pub bidirectional: bool,
     pub execution: Execution,
+    /// Add each layer's input to its output from the second layer on.
+    pub residual: bool,
 }
 
 impl LayerSpec {
@@ -194,6 +196,9 @@ pub(crate) fn forward_layers<C: Cell>(
         if layer > 0 {
             x = dropout.forward(x);
         }
+        // Widths match from the second layer on (`directions * hidden_out` both); padding
+        // steps are 0 in both terms.
+        let skip = (spec.residual && layer > 0).then(|| x.clone());
         let mut outputs = Vec::with_capacity(directions);
         let mut all_fused = true;
         for (d, direction) in [Direction::Forward, Direction::Reverse]
@@ -238,6 +243,9 @@ pub(crate) fn forward_layers<C: Cell>(
             }
             _ => Tensor::cat(outputs, 2),
         };
+        if let Some(skip) = skip {
+            x = x + skip;
+        }
     }
     if let Some(alignment) = &alignment {
         x = alignment.to_left(x);
@@ -298,8 +306,12 @@ pub(crate) fn step_layers<C: Cell>(
         if layer > 0 {
             x = dropout.forward(x);
         }
+        let skip = (spec.residual && layer > 0).then(|| x.clone());
         let next = cell.step(&cell.prepare(), cell.project_input(x), &state);
-        x = next.hidden.clone();
+        x = match skip {
+            Some(skip) => next.hidden.clone() + skip,
+            None => next.hidden.clone(),
+        };
         finals.push(next);
     }
     let (h, c) = stack_states(finals);

@@ -24,6 +24,10 @@ pub struct GruConfig {
     /// Run a second, reverse direction and concatenate its outputs (`D = 2`).
     #[config(default = false)]
     pub bidirectional: bool,
+    /// Add each layer's input to its output from the second layer on (residual stacks; the
+    /// widths match there). Off by default: PyTorch has no such option.
+    #[config(default = false)]
+    pub residual: bool,
     /// Dropout probability on each layer's output except the last (only in training).
     #[config(default = 0.0)]
     pub dropout: f64,
@@ -50,6 +54,8 @@ pub struct Gru {
     pub num_layers: usize,
     /// Whether there is a reverse direction.
     pub bidirectional: bool,
+    /// Whether layers from the second on add their input to their output.
+    pub residual: bool,
     /// Fused kernel or reference path (not a parameter; not saved in records).
     #[module(skip)]
     pub execution: Execution,
@@ -76,6 +82,7 @@ impl GruConfig {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
+            residual: self.residual,
         };
         let spec = gru.spec();
         gru.cells = (0..self.num_layers * spec.directions())
@@ -102,6 +109,7 @@ impl Gru {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
+            residual: self.residual,
         }
     }
 

@@ -24,6 +24,10 @@ pub struct LstmConfig {
     /// Run a second, reverse direction and concatenate its outputs (`D = 2`).
     #[config(default = false)]
     pub bidirectional: bool,
+    /// Add each layer's input to its output from the second layer on (residual stacks; the
+    /// widths match there). Off by default: PyTorch has no such option.
+    #[config(default = false)]
+    pub residual: bool,
     /// Dropout probability on each layer's output except the last (only in training).
     #[config(default = 0.0)]
     pub dropout: f64,
@@ -33,6 +37,10 @@ pub struct LstmConfig {
     /// Width of the projected hidden state `Hout` (`0` = no projection, `Hout = H`).
     #[config(default = 0)]
     pub proj_size: usize,
+    /// Layer-normalised cells (Ba et al. 2016; see [`crate::LstmLayerNorm`]). Off by default
+    /// (PyTorch has no such option); such a layer runs the reference path (no fused kernel).
+    #[config(default = false)]
+    pub layer_norm: bool,
 }
 
 /// The state of an [`Lstm`], with named parts (no positional `(h, c)` trap).
@@ -64,6 +72,8 @@ pub struct Lstm {
     pub num_layers: usize,
     /// Whether there is a reverse direction.
     pub bidirectional: bool,
+    /// Whether layers from the second on add their input to their output.
+    pub residual: bool,
     /// Fused kernel or reference path (not a parameter; not saved in records).
     #[module(skip)]
     pub execution: Execution,
@@ -101,6 +111,7 @@ impl LstmConfig {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
+            residual: self.residual,
         };
         let spec = lstm.spec();
         lstm.cells = (0..self.num_layers * spec.directions())
@@ -110,6 +121,7 @@ impl LstmConfig {
                     hidden_size: self.hidden_size,
                     proj_size: self.proj_size,
                     bias: self.bias,
+                    layer_norm: self.layer_norm,
                 }
                 .init(device)
             })
@@ -128,6 +140,7 @@ impl Lstm {
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
             execution: self.execution,
+            residual: self.residual,
         }
     }
 
@@ -390,5 +403,136 @@ mod tests {
         let b = lstm.forward(input(&device), None, None).expect("forward");
         let diff = (a.output - b.output).abs().max().into_scalar::<f32>();
         assert!(diff > 0.0, "training forwards should drop different units");
+    }
+
+    /// Layer norm with H = 1: every normalised gate part is 0 (a 1-wide vector minus its
+    /// mean), so the gates are their biases (here 0): i = f = o = 0.5, g = 0; LN(c') = β_c
+    /// = 0.3. From c0 = 1: c1 = 0.5, h1 = 0.5 tanh(0.3) = 0.1456563; c2 = 0.25, h2 the same.
+    #[test]
+    fn layer_norm_by_hand() {
+        let device = Device::flex();
+        let lstm = LstmConfig::new(2, 1)
+            .with_layer_norm(true)
+            .init(&device)
+            .expect("valid config");
+        let mut dict = zero_weights(&lstm);
+        dict.insert("ln_c_bias_l0", TensorData::new(vec![0.3f32], [1]));
+        let lstm = lstm.load_state_dict(&dict, "").expect("loads");
+        let state = LstmState {
+            h: Tensor::zeros([1, 1, 1], &device),
+            c: Tensor::ones([1, 1, 1], &device),
+        };
+        let out = lstm
+            .forward(Tensor::ones([1, 2, 2], &device), None, Some(state))
+            .expect("forward");
+        let output = out.output.into_data().try_to_vec_as::<f32>().expect("f32");
+        assert!((output[0] - 0.145_656_3).abs() < 1e-6, "{output:?}");
+        assert!((output[1] - 0.145_656_3).abs() < 1e-6, "{output:?}");
+    }
+
+    /// A layer-normalised LSTM has its four normalisation parameters per cell, gradients
+    /// reach them, and `Execution::Fused` refuses it with the reason.
+    #[test]
+    fn layer_norm_parameters_train_and_refuse_the_fused_kernel() {
+        let device = Device::flex().autodiff();
+        let lstm = LstmConfig::new(3, 4)
+            .with_layer_norm(true)
+            .with_bidirectional(true)
+            .init(&device)
+            .expect("valid config");
+        let names: Vec<String> = lstm
+            .named_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        for name in ["ln_ih_weight_l0", "ln_hh_weight_l0_reverse", "ln_c_bias_l0"] {
+            assert!(
+                names.iter().any(|n| n == name),
+                "{name} missing from {names:?}"
+            );
+        }
+        let input = Tensor::<3>::random([2, 3, 3], burn::tensor::Distribution::Default, &device);
+        let out = lstm.forward(input, None, None).expect("forward");
+        let grads = (out.output * 1.5).sum().backward();
+        let norm = lstm.cells[0].layer_norm.as_ref().expect("layer norm");
+        for param in [
+            &norm.ih_weight,
+            &norm.hh_weight,
+            &norm.c_weight,
+            &norm.c_bias,
+        ] {
+            let g = param.grad(&grads).expect("gradient");
+            let g = g.into_data().try_to_vec_as::<f32>().expect("f32");
+            assert!(
+                g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0),
+                "{g:?}"
+            );
+        }
+        let fused = LstmConfig::new(3, 4)
+            .with_layer_norm(true)
+            .with_execution(Execution::Fused)
+            .init(&Device::flex())
+            .expect("valid config");
+        let err = fused
+            .forward(Tensor::zeros([1, 2, 3], &Device::flex()), None, None)
+            .expect_err("no fused kernel");
+        assert!(err.to_string().contains("layer-normalised"), "{err}");
+    }
+
+    /// A residual 2-layer LSTM's output is the plain 2-layer output plus the first layer's
+    /// output (the second layer's input), with the same weights; `step` agrees with it.
+    #[test]
+    fn residual_adds_the_layer_input() {
+        let device = Device::flex();
+        let config = LstmConfig::new(3, 4)
+            .with_num_layers(2)
+            .with_bidirectional(true);
+        let plain = config.init(&device).expect("valid config");
+        let dict = plain.state_dict("");
+        let residual = config
+            .clone()
+            .with_residual(true)
+            .init(&device)
+            .expect("valid config")
+            .load_state_dict(&dict, "")
+            .expect("same weights");
+        let mut first_layer = StateDict::new();
+        for key in dict.keys().filter(|k| k.contains("_l0")) {
+            first_layer.insert(key, dict.get(key).expect("key").clone());
+        }
+        let first = LstmConfig::new(3, 4)
+            .with_bidirectional(true)
+            .init(&device)
+            .expect("valid config")
+            .load_state_dict(&first_layer, "")
+            .expect("layer 0");
+        let input = Tensor::<3>::random([2, 5, 3], burn::tensor::Distribution::Default, &device);
+        let lengths = SequenceLengths::left(vec![5, 3]);
+        let run = |lstm: &Lstm| {
+            lstm.forward(input.clone(), Some(&lengths), None)
+                .expect("forward")
+        };
+        let expected = run(&plain).output + run(&first).output;
+        let diff = (run(&residual).output - expected)
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(diff < 1e-6, "residual output differs by {diff}");
+
+        let uni = LstmConfig::new(3, 4)
+            .with_num_layers(3)
+            .with_residual(true)
+            .init(&device)
+            .expect("valid config");
+        let full = uni.forward(input.clone(), None, None).expect("forward");
+        let mut state = None;
+        for t in 0..5 {
+            let x = input.clone().narrow(1, t, 1).reshape([2, 3]);
+            let step = uni.step(x, state).expect("step");
+            let expected = full.output.clone().narrow(1, t, 1).reshape([2, 4]);
+            let diff = (step.output - expected).abs().max().into_scalar::<f32>();
+            assert!(diff < 1e-6, "step {t}: differs by {diff}");
+            state = Some(step.state);
+        }
     }
 }

@@ -7,6 +7,7 @@ use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::cell::{Cell, CellState, split_gates};
 use crate::gate_weights::{GateWeights, GateWeightsConfig, require_positive};
+use crate::lstm_layer_norm::LstmLayerNorm;
 
 /// One layer and direction of an LSTM (4 gates, i f g o).
 ///
@@ -19,12 +20,16 @@ pub struct LstmCell {
     pub weights: GateWeights,
     /// `weight_hr` `[proj_size, H]` when the layer has `proj_size > 0`.
     pub weight_hr: Option<Param<Tensor<2>>>,
+    /// Layer normalisation of the gates and the cell state (Ba et al. 2016) when the layer
+    /// has `layer_norm: true`; see [`LstmLayerNorm`] for the formulas.
+    pub layer_norm: Option<LstmLayerNorm>,
     /// Hidden size `H`.
     pub hidden_size: usize,
 }
 
 /// The shape of an [`LstmCell`]. Named fields, so that no two sizes can be swapped:
-/// `LstmCellConfig { input_size: 8, hidden_size: 16, proj_size: 0, bias: true }`.
+/// `LstmCellConfig { input_size: 8, hidden_size: 16, proj_size: 0, bias: true,
+/// layer_norm: false }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LstmCellConfig {
     /// Input features `In`.
@@ -35,6 +40,8 @@ pub struct LstmCellConfig {
     pub proj_size: usize,
     /// Whether there are `bias_ih` and `bias_hh`.
     pub bias: bool,
+    /// Layer-normalise the gates and the cell state ([`LstmLayerNorm`]).
+    pub layer_norm: bool,
 }
 
 impl LstmCellConfig {
@@ -78,6 +85,9 @@ impl LstmCellConfig {
                     device,
                 ))
             }),
+            layer_norm: self
+                .layer_norm
+                .then(|| LstmLayerNorm::new(self.hidden_size, device)),
             hidden_size: self.hidden_size,
         })
     }
@@ -115,8 +125,26 @@ impl Cell for LstmCell {
     }
 
     fn project_input(&self, input: Tensor<2>) -> Vec<Tensor<2>> {
+        let Some(norm) = &self.layer_norm else {
+            return self
+                .weights
+                .project(input, Self::GATES, self.weights.summed_bias());
+        };
+        // LN(W_ih,k x; γ_ih,k) + b_ih,k + b_hh,k: the biases after the normalisation.
+        let bias = self.weights.summed_bias();
+        let h = self.hidden_size;
         self.weights
-            .project(input, Self::GATES, self.weights.summed_bias())
+            .project(input, Self::GATES, None)
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| {
+                let v = LstmLayerNorm::gate(&norm.ih_weight, k, v);
+                match &bias {
+                    Some(b) => v + b.clone().narrow(0, k * h, h).unsqueeze_dim::<2>(0),
+                    None => v,
+                }
+            })
+            .collect()
     }
 
     fn prepare(&self) -> LstmPrepared {
@@ -137,16 +165,26 @@ impl Cell for LstmCell {
     ) -> CellState {
         let [x_i, x_f, x_g, x_o] = split_gates(projected_input);
         let [w_i, w_f, w_g, w_o] = [0, 1, 2, 3].map(|k| prepared.w_hh_t[k].clone());
-        let gate = |w: Tensor<2>, x: Tensor<2>| state.hidden.clone().matmul(w) + x;
-        let input_gate = sigmoid(gate(w_i, x_i));
-        let forget_gate = sigmoid(gate(w_f, x_f));
-        let candidate = gate(w_g, x_g).tanh();
-        let output_gate = sigmoid(gate(w_o, x_o));
+        let recurrent = |k: usize, w: Tensor<2>| {
+            let v = state.hidden.clone().matmul(w);
+            match &self.layer_norm {
+                Some(norm) => LstmLayerNorm::gate(&norm.hh_weight, k, v),
+                None => v,
+            }
+        };
+        let input_gate = sigmoid(recurrent(0, w_i) + x_i);
+        let forget_gate = sigmoid(recurrent(1, w_f) + x_f);
+        let candidate = (recurrent(2, w_g) + x_g).tanh();
+        let output_gate = sigmoid(recurrent(3, w_o) + x_o);
         let cell = match &state.cell {
             Some(c) => forget_gate * c.clone() + input_gate * candidate,
             None => input_gate * candidate,
         };
-        let hidden = output_gate * cell.clone().tanh();
+        let squashed = match &self.layer_norm {
+            Some(norm) => norm.cell(cell.clone()).tanh(),
+            None => cell.clone().tanh(),
+        };
+        let hidden = output_gate * squashed;
         let hidden = match &prepared.w_hr_t {
             Some(w_hr_t) => hidden.matmul(w_hr_t.clone()),
             None => hidden,
@@ -164,6 +202,9 @@ impl Cell for LstmCell {
         lengths: Option<&[usize]>,
         direction: crate::cell::Direction,
     ) -> Result<(Tensor<3>, CellState), crate::FusedUnavailable> {
+        if self.layer_norm.is_some() {
+            return Err(crate::FusedUnavailable::LayerNorm);
+        }
         if let Some(w_hr) = &self.weight_hr {
             return Err(crate::FusedUnavailable::Projection {
                 proj_size: w_hr.val().dims()[0],
@@ -192,9 +233,14 @@ impl crate::driver::CellParams for LstmCell {
             Some(w) => Some(source.take2(w, &format!("weight_hr{suffix}"))?),
             None => None,
         };
+        let layer_norm = match self.layer_norm {
+            Some(norm) => Some(norm.load(source, suffix)?),
+            None => None,
+        };
         Ok(Self {
             weights,
             weight_hr,
+            layer_norm,
             hidden_size: self.hidden_size,
         })
     }
@@ -203,6 +249,9 @@ impl crate::driver::CellParams for LstmCell {
         self.weights.save(sink, suffix);
         if let Some(w) = &self.weight_hr {
             sink.put(&format!("weight_hr{suffix}"), w.val());
+        }
+        if let Some(norm) = &self.layer_norm {
+            norm.save(sink, suffix);
         }
     }
 
@@ -213,6 +262,11 @@ impl crate::driver::CellParams for LstmCell {
                 format!("weight_hr{suffix}"),
                 crate::NamedParam::Matrix(w.val()),
             ));
+        }
+        if let Some(norm) = &self.layer_norm {
+            for (name, value) in norm.named_tensors(suffix) {
+                out.push((name, crate::NamedParam::Vector(value)));
+            }
         }
     }
 }

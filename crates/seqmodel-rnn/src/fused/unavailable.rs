@@ -28,6 +28,9 @@ pub enum FusedUnavailable {
         /// The layer's `proj_size`.
         proj_size: usize,
     },
+    /// A layer-normalised LSTM (`layer_norm: true`).
+    #[error("a layer-normalised LSTM has no fused kernel: set layer_norm = false")]
+    LayerNorm,
     /// The cell type has no fused kernel (the default [`crate::Cell::run_fused`]).
     #[error("cell type {cell} has no fused kernel")]
     NoKernel {

@@ -16,8 +16,10 @@
 //! Nothing else changes: configs, `FromStr`, the error listing valid names, the classifier and
 //! its state dict all go through [`Encoder`].
 
+mod cnn;
 mod gru;
 mod lstm;
+mod qrnn;
 mod rnn;
 
 use std::fmt;
@@ -31,8 +33,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TaskError};
 
+pub use cnn::CnnEncoder;
 pub use gru::GruEncoder;
 pub use lstm::LstmEncoder;
+pub use qrnn::QrnnEncoder;
 pub use rnn::RnnEncoder;
 
 /// What an encoder returns for a batch.
@@ -100,6 +104,9 @@ pub struct EncoderConfig {
     pub bidirectional: bool,
     /// Dropout between stacked layers, in `[0, 1)` (only while training).
     pub dropout: f64,
+    /// Add each stacked layer's input to its output from the second layer on (`rnn`, `lstm`,
+    /// `gru`, `qrnn`; serde default `false`).
+    pub residual: bool,
 }
 
 impl Default for EncoderConfig {
@@ -111,6 +118,7 @@ impl Default for EncoderConfig {
             num_layers: 1,
             bidirectional: true,
             dropout: 0.0,
+            residual: false,
         }
     }
 }
@@ -145,6 +153,12 @@ impl EncoderConfig {
     /// Sets the dropout between stacked layers.
     pub fn with_dropout(mut self, dropout: f64) -> Self {
         self.dropout = dropout;
+        self
+    }
+
+    /// Sets whether stacked layers add their input to their output.
+    pub fn with_residual(mut self, residual: bool) -> Self {
+        self.residual = residual;
         self
     }
 
@@ -303,6 +317,10 @@ encoders! {
     Lstm = "lstm" => lstm::LstmEncoder,
     /// GRU (PyTorch's `nn.GRU`).
     Gru = "gru" => gru::GruEncoder,
+    /// Temporal CNN (dilated residual convolutions; centred when bidirectional).
+    Cnn = "cnn" => cnn::CnnEncoder,
+    /// Quasi-RNN (convolutional gates, elementwise recurrence).
+    Qrnn = "qrnn" => qrnn::QrnnEncoder,
 }
 
 impl fmt::Display for EncoderKind {
@@ -339,10 +357,10 @@ mod tests {
             let json = serde_json::to_string(&kind).expect("serialises");
             assert_eq!(json, format!("\"{}\"", kind.name()));
         }
-        let err = "cnn".parse::<EncoderKind>().expect_err("not an encoder");
+        let err = "tcn".parse::<EncoderKind>().expect_err("not an encoder");
         assert_eq!(
             err.to_string(),
-            "unknown encoder \"cnn\": expected one of rnn, lstm, gru"
+            "unknown encoder \"tcn\": expected one of rnn, lstm, gru, cnn, qrnn"
         );
     }
 

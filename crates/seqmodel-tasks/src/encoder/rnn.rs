@@ -24,6 +24,7 @@ impl SequenceEncoder for RnnEncoder {
             .with_num_layers(config.num_layers)
             .with_bidirectional(config.bidirectional)
             .with_dropout(config.dropout)
+            .with_residual(config.residual)
             .with_execution(Execution::Auto)
             .init(device)?;
         Ok(Self { rnn })
