@@ -8,6 +8,7 @@ mod check_layering;
 mod ci;
 mod devices;
 mod eval;
+mod long_range;
 mod predict;
 mod run;
 mod train;
@@ -39,12 +40,16 @@ enum Command {
     /// Data-pipeline throughput on rt-polarity (tokenise + encode + batch, sentences/s) against an
     /// LSTM training step of the same batch shape.
     BenchData(bench_data::BenchDataArgs),
-    /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, on one
-    /// or more backends: median ms, ratio, GFLOP/s; `--json FILE` writes the rows.
+    /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, and
+    /// seqmodel's QRNN and TCN (a, f, length sweep g), on one or more backends: median ms,
+    /// ratio, GFLOP/s; `--json FILE` writes the rows.
     BenchBackends(bench_backends::BenchBackendsArgs),
     /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
     /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
     CheckLayering(check_layering::CheckLayeringArgs),
+    /// The copy task at lags 50-200 per encoder (rnn, lstm, lstm+residual, tcn, qrnn):
+    /// held-out accuracy, steps and wall time as a Markdown table.
+    LongRange(long_range::LongRangeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -65,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
         Command::CheckLayering(args) => check_layering::run(&args),
+        Command::LongRange(args) => long_range::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
-//! Finite-difference gradient checks in float64 for the Quasi-RNN and the temporal
-//! convolutional network (proptest over shapes, lengths, padding side and weights): the
-//! autodiff gradient of `loss = sum(output * w) [+ sum(c_n * v)]` with respect to the input
-//! and every parameter entry matches the central difference `(loss(p + e) - loss(p - e)) / 2e`.
+//! Finite-difference gradient checks in float64 for the long-range encoders: the Quasi-RNN,
+//! the temporal convolutional network, and the layer-normalised and residual LSTM (proptest
+//! over shapes, lengths, padding side and weights): the autodiff gradient of
+//! `loss = sum(output * w) [+ sum(state * v)]` with respect to the input and every parameter
+//! entry matches the central difference `(loss(p + e) - loss(p - e)) / 2e`.
 //!
 //! This binary sets the flex device's default float type to F64 (a per-process setting), so it
 //! is a test file of its own.
@@ -11,7 +12,9 @@ mod common;
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use common::values;
 use proptest::prelude::*;
-use seqmodel_rnn::{PadSide, QrnnConfig, QrnnPooling, SequenceLengths, StateDict, TcnConfig};
+use seqmodel_rnn::{
+    LstmConfig, NamedParam, PadSide, QrnnConfig, QrnnPooling, SequenceLengths, StateDict, TcnConfig,
+};
 
 const EPS: f64 = 1e-6;
 
@@ -259,6 +262,63 @@ impl Checked for TcnCheck {
     }
 }
 
+struct LstmCheck {
+    config: LstmConfig,
+    lengths: SequenceLengths,
+    w_out: TensorData,
+    w_h: TensorData,
+    w_c: TensorData,
+}
+
+impl LstmCheck {
+    fn loss_tensor(&self, lstm: &seqmodel_rnn::Lstm, x: Tensor<3>, device: &Device) -> Tensor<1> {
+        let out = lstm.forward(x, Some(&self.lengths), None).expect("forward");
+        let t = |d: &TensorData| Tensor::<3>::from_data(d.clone(), device);
+        (out.output * t(&self.w_out)).sum()
+            + (out.state.h * t(&self.w_h)).sum()
+            + (out.state.c * t(&self.w_c)).sum()
+    }
+
+    fn build(&self, params: &StateDict, device: &Device) -> seqmodel_rnn::Lstm {
+        self.config
+            .init(device)
+            .expect("valid")
+            .load_state_dict(params, "")
+            .expect("loads")
+    }
+}
+
+impl Checked for LstmCheck {
+    fn loss(&self, params: &StateDict, input: &TensorData, device: &Device) -> f64 {
+        let lstm = self.build(params, device);
+        self.loss_tensor(&lstm, Tensor::from_data(input.clone(), device), device)
+            .into_scalar::<f64>()
+    }
+
+    fn gradients(
+        &self,
+        params: &StateDict,
+        input: &TensorData,
+        device: &Device,
+    ) -> (Vec<(String, Vec<f64>)>, Vec<f64>) {
+        let lstm = self.build(params, device);
+        let x = Tensor::<3>::from_data(input.clone(), device).require_grad();
+        let grads = self.loss_tensor(&lstm, x.clone(), device).backward();
+        let named = lstm
+            .named_parameters()
+            .into_iter()
+            .map(|(name, param)| {
+                let grad = match param {
+                    NamedParam::Matrix(w) => w.grad(&grads).expect("gradient").into_data(),
+                    NamedParam::Vector(b) => b.grad(&grads).expect("gradient").into_data(),
+                };
+                (name, grad.try_into_vec_as::<f64>().expect("f64"))
+            })
+            .collect();
+        (named, host(x.grad(&grads).expect("input gradient")))
+    }
+}
+
 fn side() -> impl Strategy<Value = PadSide> {
     prop::sample::select(vec![PadSide::Left, PadSide::Right])
 }
@@ -326,6 +386,36 @@ proptest! {
         }
         let input = TensorData::new(f64s(seed ^ 5, batch * time * input, 1.0), [batch, time, input]);
         let checked = compare(&check, &params, &input)?;
+        prop_assert!(checked > 0);
+    }
+
+    #[test]
+    fn layer_norm_and_residual_lstm_gradients_match_finite_differences(
+        (input, hidden, layers, bidirectional) in (1..3usize, 2..4usize, 1..3usize, any::<bool>()),
+        (layer_norm, residual) in (any::<bool>(), any::<bool>()),
+        side in side(),
+        (time, lengths) in (1..4usize).prop_flat_map(|t| (Just(t), prop::collection::vec(0..=t, 1..3))),
+        seed in any::<u64>(),
+    ) {
+        let device = f64_device();
+        let config = LstmConfig::new(input, hidden)
+            .with_num_layers(layers)
+            .with_bidirectional(bidirectional)
+            .with_layer_norm(layer_norm)
+            .with_residual(residual);
+        let template = config.init(&device).expect("valid").state_dict("");
+        let batch = lengths.len();
+        let d = if bidirectional { 2 } else { 1 };
+        let n = layers * d;
+        let check = LstmCheck {
+            config,
+            lengths: SequenceLengths::new(lengths, side),
+            w_out: TensorData::new(f64s(seed ^ 3, batch * time * d * hidden, 1.0), [batch, time, d * hidden]),
+            w_h: TensorData::new(f64s(seed ^ 4, n * batch * hidden, 1.0), [n, batch, hidden]),
+            w_c: TensorData::new(f64s(seed ^ 6, n * batch * hidden, 1.0), [n, batch, hidden]),
+        };
+        let input = TensorData::new(f64s(seed ^ 5, batch * time * input, 1.0), [batch, time, input]);
+        let checked = compare(&check, &random_params(&template, seed, 0.8), &input)?;
         prop_assert!(checked > 0);
     }
 }
