@@ -40,6 +40,7 @@ pub fn run(args: &EvalArgs) -> Result<(), RunError> {
         TaskName::Classify => run_classify(args),
         TaskName::Tag => crate::run::tag::eval(args),
         TaskName::Forecast => crate::run::forecast::eval(args),
+        TaskName::Seq2seq => crate::run::seq2seq::eval(args),
     }
 }
 

@@ -38,6 +38,7 @@ pub fn run(args: &PredictArgs) -> Result<(), RunError> {
         TaskName::Classify => run_classify(args),
         TaskName::Tag => crate::run::tag::predict(args),
         TaskName::Forecast => crate::run::forecast::predict(args),
+        TaskName::Seq2seq => crate::run::seq2seq::predict(args),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::run::data;
 use crate::run::error::RunError;
 use crate::run::forecast::ForecastFlags;
 use crate::run::report::{self, REPORT_FILE, ReportInputs};
+use crate::run::seq2seq::Seq2SeqFlags;
 use crate::run::tag::TagFlags;
 
 /// Options of `cargo xtask train`. With none: classify rt-polarity with a BiLSTM (the PyTorch
@@ -83,10 +84,16 @@ pub struct TrainArgs {
     /// Options of `--task tag`.
     #[command(flatten, next_help_heading = "Tag options (--task tag)")]
     pub tag: TagFlags,
-    /// Options of `--task forecast`.
+    /// Options of `--task forecast` (`--attention` and `--hidden-size` also `--task seq2seq`).
     #[command(flatten, next_help_heading = "Forecast options (--task forecast)")]
     pub forecast: ForecastFlags,
+    /// Options of `--task seq2seq`.
+    #[command(flatten, next_help_heading = "Seq2seq options (--task seq2seq)")]
+    pub seq2seq: Seq2SeqFlags,
 }
+
+/// Forecast flags `--task seq2seq` reads too.
+const SHARED_WITH_SEQ2SEQ: &[&str] = &["--attention", "--hidden-size"];
 
 /// `--encoder`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +182,7 @@ impl TrainArgs {
         }
         given.extend(self.tag.given());
         given.extend(self.forecast.given());
+        given.extend(self.seq2seq.given());
         given
     }
 
@@ -218,12 +226,17 @@ impl TrainArgs {
 
     /// Refuses the flags of other tasks than `task`, naming them and the task they belong to.
     pub fn refuse_other_tasks_flags(&self, task: TaskName) -> Result<(), RunError> {
-        let others: [(TaskName, Vec<&'static str>); 3] = [
+        let others: [(TaskName, Vec<&'static str>); 4] = [
             (TaskName::Classify, self.classify_only_flags()),
             (TaskName::Tag, self.tag.given()),
             (TaskName::Forecast, self.forecast.given()),
+            (TaskName::Seq2seq, self.seq2seq.given()),
         ];
-        for (owner, flags) in others {
+        for (owner, mut flags) in others {
+            // Flags two tasks read.
+            if task == TaskName::Seq2seq {
+                flags.retain(|flag| !SHARED_WITH_SEQ2SEQ.contains(flag));
+            }
             if owner != task && !flags.is_empty() {
                 return Err(RunError::ConfigValue {
                     origin: PathBuf::from("command line"),
@@ -363,6 +376,7 @@ pub fn run(args: &TrainArgs) -> Result<(), RunError> {
         TaskName::Classify => run_classify(args),
         TaskName::Tag => crate::run::tag::train(args),
         TaskName::Forecast => crate::run::forecast::train(args),
+        TaskName::Seq2seq => crate::run::seq2seq::train(args),
     }
 }
 
@@ -503,7 +517,8 @@ macro_rules! run_config_files {
 run_config_files!(
     RunConfig,
     crate::run::tag::config::TagRunConfig,
-    crate::run::forecast::config::ForecastRunConfig
+    crate::run::forecast::config::ForecastRunConfig,
+    crate::run::seq2seq::config::Seq2SeqRunConfig
 );
 
 /// The config, run folder and (with `--resume`) last completed epoch of a `train` invocation.

@@ -9,6 +9,7 @@
 //! | perplexity | — | [`perplexity_from_log_probs`], [`perplexity_from_logits`], [`PerplexityAccumulator`] |
 //! | MAE, MSE, RMSE, MAPE, SMAPE | scikit-learn 1.9 | [`regression_scores`], [`RegressionAccumulator`] |
 //! | accuracy, P/R/F, confusion matrix | scikit-learn 1.9 | [`accuracy`], [`precision_recall_fscore`], [`confusion_matrix`], [`ClassificationAccumulator`] |
+//! | token error rate (PER/WER), exact match | the G2P definition (Σ edits / Σ reference length) | [`edit_distance`], [`ErrorRateAccumulator`] |
 //! | entity-level P/R/F | seqeval 1.2.2 | [`entity_report`], [`extract_entities`], [`EntityAccumulator`] |
 //!
 //! Every metric has a streaming [`Accumulator`] (`update`, [`Accumulator::compute`],
@@ -31,6 +32,7 @@ mod bleu_counting;
 mod bleu_tokenizer;
 mod chrf;
 mod classification;
+mod edit_distance;
 mod entity;
 mod error;
 mod perplexity;
@@ -55,6 +57,7 @@ pub use classification::{
     Average, ClassificationAccumulator, ClassificationReport, PrfConfig, accuracy,
     confusion_matrix, precision_recall_fscore,
 };
+pub use edit_distance::{ErrorRate, ErrorRateAccumulator, edit_distance};
 pub use entity::{
     ChunkMode, Entity, EntityAccumulator, EntityCounts, EntityReport, Scheme, entity_report,
     extract_entities, validate_tag,

@@ -19,6 +19,11 @@
 //!   windows `[batch, lookback, inputs]` → encoder → optional additive attention over its
 //!   states (last state as query) → `[batch, horizon * targets]`; trained on seqmodel-data's
 //!   `WindowBatch` with a mean squared error (burn-train's `RegressionOutput`).
+//! - [`seq2seq`]: sequence to sequence (grapheme → phoneme, translation).
+//!   [`TranslatorConfig`] (serde; defaults = the PyTorch G2P baseline) builds a [`Translator`]:
+//!   seqmodel-attention's encoder–decoder with attention, trained with teacher forcing on
+//!   seqmodel-data's `Seq2SeqBatch`; its validation step decodes greedily so that the epoch's
+//!   scores (error rate, exact match, BLEU, chrF) are those of decoded output.
 //!
 //! ```
 //! use burn::tensor::Device;
@@ -42,6 +47,7 @@ pub mod encoder;
 mod error;
 pub mod forecast;
 mod pooling;
+pub mod seq2seq;
 pub mod tag;
 
 pub use classify::{ClassifierConfig, TextClassifier};
@@ -49,6 +55,7 @@ pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder}
 pub use error::{Result, TaskError};
 pub use forecast::{ForecastAttention, Forecaster, ForecasterConfig};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
+pub use seq2seq::{Translator, TranslatorConfig};
 pub use seqmodel_rnn::StateDict;
 pub use tag::{
     CharConfig, CharKind, SequenceTagger, TagBatch, TagBatcher, TagEncoder, TagItem, TaggerConfig,

@@ -27,6 +27,7 @@ use crate::epoch_hook::EpochHook;
 use crate::epoch_log::{EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, truncate_metrics};
 use crate::error::{Result, TrainError};
 use crate::guard::NonFiniteGuard;
+use crate::seq2seq_metrics::{DecodedIds, Detokenizer, Seq2SeqMetric, Seq2SeqScore};
 use crate::monitor::{BestEpoch, EarlyStopping};
 use crate::progress::ProgressMode;
 use crate::schedule::{Schedule, record_step};
@@ -140,6 +141,29 @@ where
         } else {
             training
         }
+    }
+}
+
+/// Scores of decoded sequences ([`Seq2SeqMetric`]: token error rate, exact match, BLEU,
+/// chrF), over the whole validation set of each epoch. The model's validation step must put
+/// its decoded ids in `SequenceOutput::predictions`.
+#[derive(Debug, Clone)]
+pub struct Seq2SeqMetrics {
+    /// The scores to report, in this order.
+    pub scores: Vec<Seq2SeqScore>,
+    /// How ids become tokens and text.
+    pub detokenizer: Detokenizer,
+}
+
+impl<M> ValidationMetrics<M> for Seq2SeqMetrics
+where
+    M: LearnerModel,
+    <M as InferenceStep>::Output: Adaptor<DecodedIds>,
+{
+    fn register(self, training: SupervisedTraining<M>) -> SupervisedTraining<M> {
+        self.scores.into_iter().fold(training, |training, score| {
+            training.metric_valid_numeric(Seq2SeqMetric::new(score, self.detokenizer.clone()))
+        })
     }
 }
 

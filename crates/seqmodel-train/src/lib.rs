@@ -13,7 +13,8 @@
 //!   with a marker of the last completed epoch; `RunOptions::resume` continues from it.
 //! - [`EpochLogger`]: `metrics.jsonl`, one line per epoch, with seqmodel-metrics'
 //!   accuracy and macro-F1 ([`ClassMetric`]), or a tagger's token accuracy and entity F1
-//!   ([`TagMetric`], [`TaggingMetrics`]); plain per-epoch lines when not in a terminal.
+//!   ([`TagMetric`], [`TaggingMetrics`]), or a sequence-to-sequence model's decoded token error
+//!   rate, exact match, BLEU and chrF ([`Seq2SeqMetric`], [`Seq2SeqMetrics`]); plain per-epoch lines when not in a terminal.
 //! - [`OptimizerConfig`] (Adam, AdamW, SGD + momentum) and [`ScheduleConfig`] (warm-up,
 //!   cosine, step, reduce-on-plateau; [`Schedule`]).
 //! - `plots` (feature `plots`, on by default): PNG pictures of a run drawn with plotters —
@@ -54,6 +55,7 @@ mod monitor;
 pub mod plots;
 mod progress;
 mod schedule;
+mod seq2seq_metrics;
 mod step;
 mod tag_metrics;
 
@@ -72,7 +74,7 @@ pub use epoch_log::{
 };
 pub use error::{NonFiniteQuantity, Result, TrainError};
 pub use fit::{
-    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, TaggingMetrics, TrainSummary,
+    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, Seq2SeqMetrics, TaggingMetrics, TrainSummary,
     Trained, ValidationMetrics, fit, load_epoch,
 };
 pub use guard::{NonFiniteGuard, Tripped};
@@ -80,9 +82,10 @@ pub use loader::EpochLoader;
 pub use model_file::{MODEL_FILE, load_model, save_model};
 pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
 #[cfg(feature = "plots")]
-pub use plots::{PlotError, plot_confusion, plot_curves, plot_forecasts, plot_series};
+pub use plots::{PlotError, plot_attention, plot_confusion, plot_curves, plot_forecasts, plot_series};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
+pub use seq2seq_metrics::{DecodedIds, Detokenizer, Seq2SeqMetric, Seq2SeqScore};
 pub use seqmodel_device::{BackendName, DeviceError, DeviceInfo};
 pub use step::{StepHooks, StepLoss, SupervisedStep};
 pub use tag_metrics::{TagIds, TagMetric, TagScore};

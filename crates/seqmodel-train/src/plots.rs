@@ -1,6 +1,7 @@
 //! PNG pictures of a run, drawn with [plotters](https://docs.rs/plotters): the loss and
 //! validation-metric curves of `metrics.jsonl` ([`plot_curves`]), a confusion matrix
-//! ([`plot_confusion`]) and a forecast against the actual series ([`plot_series`]).
+//! ([`plot_confusion`]), a forecast against the actual series ([`plot_series`]) and an attention
+//! heatmap of a decoded sequence ([`plot_attention`]).
 //!
 //! Text is drawn with a bundled font (DejaVu Sans, `assets/DejaVuSans.ttf`, registered once per
 //! process), so drawing needs no system font library. Every picture is drawn to
@@ -58,6 +59,10 @@ use plotters::style::{FontStyle, FontTransform, register_font};
 
 use crate::checkpoint::sync_dir;
 use crate::epoch_log::EpochRecord;
+
+mod attention;
+
+pub use attention::{MAX_ATTENTION_TOKENS, plot_attention};
 
 /// File name of the loss curves written by [`plot_curves`].
 pub const LOSS_PLOT_FILE: &str = "loss.png";

@@ -63,6 +63,8 @@ pub enum TaskName {
     Tag,
     /// The next steps of a time series.
     Forecast,
+    /// A sequence to a sequence (grapheme → phoneme, translation).
+    Seq2seq,
 }
 
 impl TaskName {
@@ -72,6 +74,7 @@ impl TaskName {
             Self::Classify => "classify",
             Self::Tag => "tag",
             Self::Forecast => "forecast",
+            Self::Seq2seq => "seq2seq",
         }
     }
 }

@@ -48,14 +48,15 @@ pub struct ForecastFlags {
     /// levels, diff, log-return or window-norm [eustock: log-return; others: levels].
     #[arg(long, value_name = "T")]
     pub transform: Option<String>,
-    /// none or additive (Bahdanau, last state as query) [default: none].
+    /// Attention. Forecast: none or additive (Bahdanau, last state as query) [default: none];
+    /// seq2seq: none, additive, dot, general or concat [default: general].
     #[arg(long, value_name = "A")]
     pub attention: Option<String>,
     /// Period of the seasonal-naive baseline [eustock 5, sunspots 11, seattle-weather 365;
     /// CSV: 1].
     #[arg(long, value_name = "N")]
     pub season: Option<usize>,
-    /// Hidden units of each encoder direction [default: 64].
+    /// Hidden units of each encoder direction [forecast: 64; seq2seq: 128].
     #[arg(long, value_name = "N")]
     pub hidden_size: Option<usize>,
     /// Stop after this many epochs without a better validation loss [default: 30].

@@ -1,5 +1,5 @@
 //! What `cargo xtask train | eval | predict` share: the run config and folder, the data, the
-//! pipelines of the tasks (classify, tag, forecast), the report, and the errors (exit code 2).
+//! pipelines of the tasks (classify, tag, forecast, seq2seq), the report, and the errors (exit code 2).
 
 pub mod classify;
 pub mod config;
@@ -8,4 +8,5 @@ pub mod error;
 pub mod fit;
 pub mod forecast;
 pub mod report;
+pub mod seq2seq;
 pub mod tag;

@@ -55,6 +55,39 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The `## Epochs` section of a report: per epoch the train and valid loss, every other
+/// validation metric of `metrics.jsonl`, and the seconds.
+pub fn epochs_table(epochs: &[EpochRecord]) -> String {
+    let mut md = String::from("## Epochs\n\n");
+    let names: Vec<String> = epochs
+        .first()
+        .map(|r| r.valid.keys().filter(|k| *k != "Loss").cloned().collect())
+        .unwrap_or_default();
+    let _ = write!(md, "| epoch | train loss | valid loss |");
+    for name in &names {
+        let _ = write!(md, " valid {name} |");
+    }
+    let _ = writeln!(md, " seconds |");
+    let _ = writeln!(md, "|{}", "---|".repeat(4 + names.len()));
+    for record in epochs {
+        let value = |map: &std::collections::BTreeMap<String, f64>, key: &str| {
+            map.get(key).map_or("–".to_string(), |v| format!("{v:.4}"))
+        };
+        let _ = write!(
+            md,
+            "| {} | {} | {} |",
+            record.epoch,
+            value(&record.train, "Loss"),
+            value(&record.valid, "Loss")
+        );
+        for name in &names {
+            let _ = write!(md, " {} |", value(&record.valid, name));
+        }
+        let _ = writeln!(md, " {:.2} |", record.seconds);
+    }
+    md
+}
+
 /// The report's Markdown.
 pub fn render(inputs: &ReportInputs<'_>) -> String {
     let c = inputs.config;

@@ -12,7 +12,7 @@ use seqmodel_train::{EpochRecord, write_atomic};
 
 use super::config::{TagFormat, TagRunConfig};
 use crate::run::error::RunError;
-use crate::run::report::{REPORT_FILE, median};
+use crate::run::report::{REPORT_FILE, epochs_table, median};
 
 /// The tags `model` gives each sentence of `tokens`, by name.
 pub fn tag_sentences(
@@ -225,34 +225,7 @@ pub fn render(inputs: &TagReportInputs<'_>) -> String {
             );
         }
     }
-    let _ = writeln!(md, "## Epochs\n");
-    let names: Vec<String> = inputs
-        .epochs
-        .first()
-        .map(|r| r.valid.keys().filter(|k| *k != "Loss").cloned().collect())
-        .unwrap_or_default();
-    let _ = write!(md, "| epoch | train loss | valid loss |");
-    for name in &names {
-        let _ = write!(md, " valid {name} |");
-    }
-    let _ = writeln!(md, " seconds |");
-    let _ = writeln!(md, "|{}", "---|".repeat(4 + names.len()));
-    for record in inputs.epochs {
-        let value = |map: &std::collections::BTreeMap<String, f64>, key: &str| {
-            map.get(key).map_or("–".to_string(), |v| format!("{v:.4}"))
-        };
-        let _ = write!(
-            md,
-            "| {} | {} | {} |",
-            record.epoch,
-            value(&record.train, "Loss"),
-            value(&record.valid, "Loss")
-        );
-        for name in &names {
-            let _ = write!(md, " {} |", value(&record.valid, name));
-        }
-        let _ = writeln!(md, " {:.2} |", record.seconds);
-    }
+    md.push_str(&epochs_table(inputs.epochs));
     let _ = writeln!(
         md,
         "\nReproduce: `cargo xtask train --config {}/config.json --out DIR`",
