@@ -10,6 +10,7 @@ mod devices;
 mod eval;
 mod predict;
 mod run;
+mod seq2seq_lengths;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,10 @@ enum Command {
     /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
     /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
     CheckLayering(check_layering::CheckLayeringArgs),
+    /// Exact match against input length on string reversal (up to --max-len, default 60) for an
+    /// RNN seq2seq without attention, with attention, and a Transformer: lengths.json and
+    /// lengths.png.
+    Seq2seqLengths(seq2seq_lengths::Seq2SeqLengthsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -65,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
         Command::CheckLayering(args) => check_layering::run(&args),
+        Command::Seq2seqLengths(args) => seq2seq_lengths::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

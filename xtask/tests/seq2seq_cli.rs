@@ -29,7 +29,11 @@ fn write_pairs(dir: &Path) -> PathBuf {
     for _ in 0..300 {
         let len = 3 + next(4);
         let word: String = (0..len).map(|_| b"abcd"[next(4)] as char).collect();
-        let reversed: Vec<String> = word.chars().rev().map(|c| c.to_ascii_uppercase().to_string()).collect();
+        let reversed: Vec<String> = word
+            .chars()
+            .rev()
+            .map(|c| c.to_ascii_uppercase().to_string())
+            .collect();
         text.push_str(&format!("{word}\t{}\n", reversed.join(" ")));
     }
     let path = dir.join("pairs.tsv");
@@ -140,7 +144,12 @@ fn train_eval_predict_resume_and_heatmaps() {
     assert!(metrics.contains("\"error_rate\""), "{metrics}");
     assert!(metrics.contains("\"exact_match\""), "{metrics}");
     let report = std::fs::read_to_string(run.join("report.md")).expect("report");
-    for needle in ["| greedy |", "| beam 3 |", "by source length", "![attention-1.png]"] {
+    for needle in [
+        "| greedy |",
+        "| beam 3 |",
+        "by source length",
+        "![attention-1.png]",
+    ] {
         assert!(report.contains(needle), "{needle} in {report}");
     }
     // A tenth of the distinct words, one row each after the header: source, greedy, beam,
@@ -152,7 +161,16 @@ fn train_eval_predict_resume_and_heatmaps() {
     }
 
     let out = xtask(
-        &["train", "--resume", "--out", run_arg, "--epochs", "4", "--progress", "quiet"],
+        &[
+            "train",
+            "--resume",
+            "--out",
+            run_arg,
+            "--epochs",
+            "4",
+            "--progress",
+            "quiet",
+        ],
         &dir,
     );
     assert_ok(&out);
@@ -177,7 +195,10 @@ fn train_eval_predict_resume_and_heatmaps() {
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 3, "{printed}");
     assert!(lines[1].is_empty(), "{printed}");
-    for symbol in lines[0].split_whitespace().chain(lines[2].split_whitespace()) {
+    for symbol in lines[0]
+        .split_whitespace()
+        .chain(lines[2].split_whitespace())
+    {
         assert!(["A", "B", "C", "D", "<unk>"].contains(&symbol), "{printed}");
     }
 }
@@ -191,7 +212,15 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
     let empty_cell = dir.join("empty.tsv");
     std::fs::write(&empty_cell, "source\ttarget\nab\tB A\n\tX\n").expect("write");
     let out = xtask(
-        &["train", "--task", "seq2seq", "--data", empty_cell.to_str().expect("utf-8"), "--out", run_arg],
+        &[
+            "train",
+            "--task",
+            "seq2seq",
+            "--data",
+            empty_cell.to_str().expect("utf-8"),
+            "--out",
+            run_arg,
+        ],
         &dir,
     );
     assert_refused(&out, "empty.tsv:3");
@@ -200,7 +229,9 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
     let data = write_pairs(&dir);
     let data_arg = data.to_str().expect("utf-8");
     let out = xtask(
-        &["train", "--task", "seq2seq", "--data", data_arg, "--out", run_arg],
+        &[
+            "train", "--task", "seq2seq", "--data", data_arg, "--out", run_arg,
+        ],
         &dir,
     );
     assert_refused(&out, "source");
@@ -214,8 +245,19 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
     ] {
         let out = xtask(
             &[
-                "train", "--task", "seq2seq", "--data", data_arg, "--source-column", "word",
-                "--target-column", "spelled", flag, value, "--out", run_arg,
+                "train",
+                "--task",
+                "seq2seq",
+                "--data",
+                data_arg,
+                "--source-column",
+                "word",
+                "--target-column",
+                "spelled",
+                flag,
+                value,
+                "--out",
+                run_arg,
             ],
             &dir,
         );
@@ -223,7 +265,15 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
         assert!(!run.exists(), "nothing may be written");
     }
     let out = xtask(
-        &["train", "--task", "classify", "--beam-width", "3", "--out", run_arg],
+        &[
+            "train",
+            "--task",
+            "classify",
+            "--beam-width",
+            "3",
+            "--out",
+            run_arg,
+        ],
         &dir,
     );
     assert_refused(&out, "only --task seq2seq reads it");

@@ -97,7 +97,11 @@ impl ErrorRateAccumulator {
         hypotheses: &[Vec<T>],
         references: &[Vec<T>],
     ) -> Result<()> {
-        check_same_len("hypotheses vs references", hypotheses.len(), references.len())?;
+        check_same_len(
+            "hypotheses vs references",
+            hypotheses.len(),
+            references.len(),
+        )?;
         for (h, r) in hypotheses.iter().zip(references) {
             self.add(edit_distance(h, r), r.len());
         }
@@ -115,7 +119,11 @@ impl ErrorRateAccumulator {
         hypotheses: &[Vec<T>],
         references: &[Vec<Vec<T>>],
     ) -> Result<()> {
-        check_same_len("hypotheses vs references", hypotheses.len(), references.len())?;
+        check_same_len(
+            "hypotheses vs references",
+            hypotheses.len(),
+            references.len(),
+        )?;
         for (i, (h, refs)) in hypotheses.iter().zip(references).enumerate() {
             let (edits, len) = closest(h, refs).ok_or_else(|| {
                 Error::InvalidInput(format!("sentence {i} has no reference to score against"))
@@ -200,9 +208,7 @@ mod tests {
         let any = any.compute().expect("scored");
         assert_eq!((any.error_rate, any.exact_match), (0.0, 1.0));
         let mut first = ErrorRateAccumulator::new();
-        first
-            .update(&hyp, &[refs[0][0].clone()])
-            .expect("aligned");
+        first.update(&hyp, &[refs[0][0].clone()]).expect("aligned");
         let first = first.compute().expect("scored");
         assert_eq!((first.edits, first.reference_tokens), (1, 3));
     }

@@ -27,10 +27,10 @@ use crate::epoch_hook::EpochHook;
 use crate::epoch_log::{EpochLogger, EpochRecord, EpochRecords, METRICS_FILE, truncate_metrics};
 use crate::error::{Result, TrainError};
 use crate::guard::NonFiniteGuard;
-use crate::seq2seq_metrics::{DecodedIds, Detokenizer, Seq2SeqMetric, Seq2SeqScore};
 use crate::monitor::{BestEpoch, EarlyStopping};
 use crate::progress::ProgressMode;
 use crate::schedule::{Schedule, record_step};
+use crate::seq2seq_metrics::{DecodedIds, Detokenizer, Seq2SeqMetric, Seq2SeqScore};
 use crate::step::{StepHooks, StepLoss, SupervisedStep};
 use crate::tag_metrics::{TagIds, TagMetric, TagScore};
 

@@ -74,15 +74,17 @@ pub use epoch_log::{
 };
 pub use error::{NonFiniteQuantity, Result, TrainError};
 pub use fit::{
-    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, Seq2SeqMetrics, TaggingMetrics, TrainSummary,
-    Trained, ValidationMetrics, fit, load_epoch,
+    CHECKPOINT_DIR, ClassificationMetrics, LossOnly, RunOptions, Seq2SeqMetrics, TaggingMetrics,
+    TrainSummary, Trained, ValidationMetrics, fit, load_epoch,
 };
 pub use guard::{NonFiniteGuard, Tripped};
 pub use loader::EpochLoader;
 pub use model_file::{MODEL_FILE, load_model, save_model};
 pub use monitor::{BestEpoch, EarlyStopping, EarlyStoppingConfig, MonitorConfig, MonitorMode};
 #[cfg(feature = "plots")]
-pub use plots::{PlotError, plot_attention, plot_confusion, plot_curves, plot_forecasts, plot_series};
+pub use plots::{
+    PlotError, plot_attention, plot_confusion, plot_curves, plot_forecasts, plot_series,
+};
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
 pub use seq2seq_metrics::{DecodedIds, Detokenizer, Seq2SeqMetric, Seq2SeqScore};

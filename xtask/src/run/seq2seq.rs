@@ -217,7 +217,11 @@ impl Pipeline {
         }
     }
 
-    fn new_model(&self, config: &Seq2SeqRunConfig, device: &Device) -> Result<Translator, RunError> {
+    fn new_model(
+        &self,
+        config: &Seq2SeqRunConfig,
+        device: &Device,
+    ) -> Result<Translator, RunError> {
         let target = self.batcher.target_vocab();
         let (Some(bos), Some(eos)) = (target.bos_id(), target.eos_id()) else {
             return Err(RunError::Data(
@@ -226,7 +230,13 @@ impl Pipeline {
         };
         config
             .model
-            .init(self.batcher.source_vocab().len(), target.len(), bos, eos, device)
+            .init(
+                self.batcher.source_vocab().len(),
+                target.len(),
+                bos,
+                eos,
+                device,
+            )
             .map_err(|error| RunError::ConfigValue {
                 origin: PathBuf::from("config"),
                 field: "model".into(),
@@ -423,7 +433,10 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
         );
         println!("report: {}", out.join(REPORT_FILE).display());
     } else {
-        println!("no test split: the model is in {}", out.join(MODEL_FILE).display());
+        println!(
+            "no test split: the model is in {}",
+            out.join(MODEL_FILE).display()
+        );
     }
     Ok(())
 }
@@ -514,9 +527,7 @@ pub fn predict(args: &PredictArgs) -> Result<(), RunError> {
         .cloned()
         .collect();
     let decoding = run.pipeline.decoding(&run.config, &run.device);
-    let mut hyps = decoding
-        .decode(&run.model, &decodable, None)?
-        .into_iter();
+    let mut hyps = decoding.decode(&run.model, &decodable, None)?.into_iter();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in &lines {

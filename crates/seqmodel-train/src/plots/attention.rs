@@ -187,14 +187,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("seqmodel-attn-plot-{}", std::process::id()));
         let path = dir.join("attention.png");
         let weights = vec![vec![0.9, 0.1, 0.0], vec![0.2, 0.7, 0.1]];
-        plot_attention(
-            &tokens("c a t"),
-            &tokens("K AE1"),
-            &weights,
-            "cat",
-            &path,
-        )
-        .expect("drawn");
+        plot_attention(&tokens("c a t"), &tokens("K AE1"), &weights, "cat", &path).expect("drawn");
         let bytes = std::fs::read(&path).expect("written");
         assert_eq!(&bytes[1..4], b"PNG");
         // The PNG header's width: label band + 3 cells + colour bar.

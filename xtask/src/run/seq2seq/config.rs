@@ -79,7 +79,9 @@ impl std::str::FromStr for TokenKind {
         [Self::Chars, Self::Words, Self::Symbols]
             .into_iter()
             .find(|k| k.name() == name)
-            .ok_or_else(|| format!("unknown token kind \"{name}\": expected chars, words or symbols"))
+            .ok_or_else(|| {
+                format!("unknown token kind \"{name}\": expected chars, words or symbols")
+            })
     }
 }
 
@@ -369,21 +371,27 @@ mod tests {
         for source in ["cmudict", "bible-en-es", "pairs.tsv"] {
             let config = Seq2SeqRunConfig::for_source(source);
             config.validate(Path::new("x")).expect("valid default");
-            let back: Seq2SeqRunConfig =
-                serde_json::from_str(&config.to_json()).expect("parses");
+            let back: Seq2SeqRunConfig = serde_json::from_str(&config.to_json()).expect("parses");
             assert_eq!(back, config);
         }
         let g2p = Seq2SeqRunConfig::for_source("cmudict");
         assert_eq!(g2p.train.monitor.metric, "error_rate");
         assert_eq!(g2p.data.target_tokens, TokenKind::Symbols);
-        assert_eq!(Seq2SeqRunConfig::for_source("bible-en-es").data.source_column, "en");
+        assert_eq!(
+            Seq2SeqRunConfig::for_source("bible-en-es")
+                .data
+                .source_column,
+            "en"
+        );
     }
 
     #[test]
     fn bad_values_name_the_field() {
         let mut config = Seq2SeqRunConfig::for_source("pairs.tsv");
         config.data.split = Seq2SeqSplit::Baseline;
-        let error = config.validate(Path::new("c.json")).expect_err("baseline on a file");
+        let error = config
+            .validate(Path::new("c.json"))
+            .expect_err("baseline on a file");
         assert!(error.to_string().contains("`data.split`"), "{error}");
         let mut config = Seq2SeqRunConfig::for_source("cmudict");
         config.decode.beam_width = 0;

@@ -85,9 +85,11 @@ pub fn read_pairs(config: &Seq2SeqDataConfig) -> Result<Vec<TextPair>, RunError>
                 TableFormat::tsv()
             };
             let table = Table::read(path, format)?;
-            Ok(Seq2SeqDataset::from_table(&table, &config.source_column, &config.target_column)?
-                .pairs()
-                .to_vec())
+            Ok(
+                Seq2SeqDataset::from_table(&table, &config.source_column, &config.target_column)?
+                    .pairs()
+                    .to_vec(),
+            )
         }
     }
 }
@@ -249,7 +251,12 @@ mod tests {
         let chars = tokenizer(TokenKind::Chars, false);
         let symbols = tokenizer(TokenKind::Symbols, false);
         let (kept, skipped) = filter_training(
-            vec![pair("abc", "A B"), pair("abcdef", "A"), pair(" ", "A"), pair("ab", "A B C D")],
+            vec![
+                pair("abc", "A B"),
+                pair("abcdef", "A"),
+                pair(" ", "A"),
+                pair("ab", "A B C D"),
+            ],
             chars.as_ref(),
             symbols.as_ref(),
             3,

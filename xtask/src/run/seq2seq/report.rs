@@ -181,7 +181,8 @@ fn score(
     first.update(&hyp_tokens, &primary).map_err(metric_error)?;
     let first = first.compute().map_err(metric_error)?;
     let mut any = ErrorRateAccumulator::new();
-    any.update_closest(&hyp_tokens, &refs).map_err(metric_error)?;
+    any.update_closest(&hyp_tokens, &refs)
+        .map_err(metric_error)?;
     let any = any.compute().map_err(metric_error)?;
     let sep = decoding.target_tokens.separator();
     let hyp_text: Vec<String> = hyp_tokens.iter().map(|t| t.join(sep)).collect();
@@ -229,7 +230,12 @@ pub fn evaluate(
     let sources: Vec<String> = examples.iter().map(|e| e.source.clone()).collect();
     let started = Instant::now();
     let greedy_hyps = decoding.decode(model, &sources, None)?;
-    let greedy = score(decoding, examples, &greedy_hyps, started.elapsed().as_secs_f64())?;
+    let greedy = score(
+        decoding,
+        examples,
+        &greedy_hyps,
+        started.elapsed().as_secs_f64(),
+    )?;
     let beam_hyps = if beam.width > 1 {
         let started = Instant::now();
         let hyps = decoding.decode(model, &sources, Some(beam))?;
@@ -493,8 +499,8 @@ pub fn render(inputs: &Seq2SeqReportInputs<'_>) -> String {
     }
     let _ = writeln!(md, " sentences/s |");
     let _ = writeln!(md, "|{}", "---|".repeat(if words { 8 } else { 6 }));
-    let rows =
-        std::iter::once(("greedy".to_string(), t.greedy)).chain(t.beam.map(|(w, s)| (format!("beam {w}"), s)));
+    let rows = std::iter::once(("greedy".to_string(), t.greedy))
+        .chain(t.beam.map(|(w, s)| (format!("beam {w}"), s)));
     for (label, s) in rows {
         let _ = write!(
             md,
