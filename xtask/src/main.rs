@@ -11,6 +11,7 @@ mod eval;
 mod long_range;
 mod predict;
 mod run;
+mod seq2seq_lengths;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,10 @@ enum Command {
     /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
     /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
     CheckLayering(check_layering::CheckLayeringArgs),
+    /// Exact match against input length on string reversal (up to --max-len, default 60) for an
+    /// RNN seq2seq without attention, with attention, and a Transformer: lengths.json and
+    /// lengths.png.
+    Seq2seqLengths(seq2seq_lengths::Seq2SeqLengthsArgs),
     /// The copy task at lags 50-200 per encoder (rnn, lstm, lstm+residual, tcn, qrnn):
     /// held-out accuracy, steps and wall time as a Markdown table.
     LongRange(long_range::LongRangeArgs),
@@ -70,6 +75,7 @@ fn main() -> std::process::ExitCode {
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
         Command::CheckLayering(args) => check_layering::run(&args),
+        Command::Seq2seqLengths(args) => seq2seq_lengths::run(&args),
         Command::LongRange(args) => long_range::run(&args),
     };
     match result {

@@ -32,9 +32,9 @@ pub struct TrainArgs {
     /// The label column of a CSV/TSV file [default: label].
     #[arg(long, value_name = "C")]
     pub label_column: Option<String>,
-    /// The encoder: rnn, lstm, gru (one direction, final state) or birnn, bilstm, bigru
-    /// (both directions, max-pooled), cnn (centred temporal CNN) or qrnn (both directions),
-    /// max-pooled [default: bilstm].
+    /// The encoder: rnn, lstm, gru (one direction, final state), birnn, bilstm, bigru
+    /// (both directions, max-pooled), transformer (mean-pooled), cnn (centred temporal CNN)
+    /// or qrnn (both directions), max-pooled [default: bilstm].
     #[arg(long, value_enum, value_name = "K")]
     pub encoder: Option<EncoderChoice>,
     /// Pooling over time: last, mean, max, attention [default: the encoder's recipe].
@@ -111,6 +111,8 @@ pub enum EncoderChoice {
     Bilstm,
     /// GRU, both directions.
     Bigru,
+    /// Transformer layers (seqmodel-attention's), mean over the real steps.
+    Transformer,
     /// Temporal CNN (dilated residual convolutions), centred.
     Cnn,
     /// Quasi-RNN, both directions.
@@ -127,6 +129,7 @@ impl EncoderChoice {
             Self::Birnn => (EncoderKind::Rnn, true),
             Self::Bilstm => (EncoderKind::Lstm, true),
             Self::Bigru => (EncoderKind::Gru, true),
+            Self::Transformer => (EncoderKind::Transformer, false),
             Self::Cnn => (EncoderKind::Cnn, true),
             Self::Qrnn => (EncoderKind::Qrnn, true),
         }
@@ -324,8 +327,11 @@ impl TrainArgs {
             let (kind, bidirectional) = choice.kind();
             config.model.encoder.kind = kind;
             config.model.encoder.bidirectional = bidirectional;
-            // The baseline recipes: max-pool both directions, the final state of one.
-            config.model.pooling = if bidirectional {
+            // The baseline recipes: max-pool both directions, the final state of one; the
+            // mean of a Transformer's steps.
+            config.model.pooling = if kind == EncoderKind::Transformer {
+                Pooling::Mean
+            } else if bidirectional {
                 Pooling::Max
             } else {
                 Pooling::Last

@@ -19,17 +19,23 @@ use crate::transformer::{
 const MODULE: &str = "EncoderDecoder";
 
 /// Which encoder–decoder, and its settings. JSON is externally tagged by the kind, in
-/// lowercase: `{"rnn": {…Seq2SeqConfig…}}` or `{"transformer": {…TransformerSeq2SeqConfig…}}`.
+/// lowercase: `{"rnn": {…Seq2SeqConfig…}}` or `{"transformer": {…TransformerSeq2SeqConfig…}}`,
+/// the inner object as Burn's `Config` serde writes it (every field: Burn fills in no default
+/// when reading, so build configurations in code with `new` and `with_*`, or from a file this
+/// type wrote).
 ///
 /// ```
-/// use seqmodel_attention::EncoderDecoderConfig;
+/// use burn::tensor::Device;
+/// use seqmodel_attention::{EncoderDecoderConfig, TransformerSeq2SeqConfig};
 ///
-/// let config: EncoderDecoderConfig = serde_json::from_str(
-///     r#"{"transformer": {"source_vocab_size": 30, "target_vocab_size": 40,
-///                          "bos_id": 1, "eos_id": 2, "d_model": 32}}"#,
-/// )?;
-/// assert_eq!(config.kind(), "transformer");
-/// let model = config.init(&burn::tensor::Device::flex())?;
+/// let config = EncoderDecoderConfig::Transformer(
+///     TransformerSeq2SeqConfig::new(30, 40, 1, 2).with_d_model(32),
+/// );
+/// let json = serde_json::to_string(&config)?;
+/// assert!(json.starts_with(r#"{"transformer":{"#));
+/// let read: EncoderDecoderConfig = serde_json::from_str(&json)?;
+/// assert_eq!(read, config);
+/// let model = read.init(&Device::flex())?;
 /// assert_eq!(model.kind(), "transformer");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

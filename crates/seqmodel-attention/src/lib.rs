@@ -13,6 +13,21 @@
 //! - [`MultiHeadAttention`]: `h` heads, PyTorch `nn.MultiheadAttention` parameters
 //!   (import/export), per-head weights.
 //!
+//! Encoder–decoders, each with teacher-forced training (`forward`, a padding-masked,
+//! label-smoothed loss: [`masked_cross_entropy`]) and burn-train's `TrainStep` /
+//! `InferenceStep` on seqmodel-data's `Seq2SeqBatch`:
+//!
+//! - [`Seq2Seq`] ([`seq2seq`]): RNN encoder → bridge → RNN decoder, with or without attention.
+//! - [`TransformerSeq2Seq`] ([`transformer`]): scaled embeddings, sinusoidal positions, Burn's
+//!   `TransformerEncoder` layers, decoder layers that cache their keys and values.
+//! - [`EncoderDecoder`]: either, chosen by an [`EncoderDecoderConfig`]
+//!   (`{"rnn": {…}}` / `{"transformer": {…}}`).
+//!
+//! Decoding ([`decode`]: [`greedy`], [`BeamSearchConfig`], [`SamplingConfig`]) works on any
+//! [`StepDecoder`]: encode once ([`StepDecoder::start`]), then one token per step
+//! ([`StepDecoder::decode_step`]) from a state whose rows beam search reorders
+//! ([`SelectRows`]); no step re-runs the prefix.
+//!
 //! Invariants, tested for every module: the weights of a row sum to 1 over its unmasked keys;
 //! a masked key gets weight exactly 0; a row whose keys are all masked is zeros (context
 //! zeros), never NaN. Sizes that cannot work fail at config time with the field's name.

@@ -281,36 +281,12 @@ impl MultiHeadAttention {
     /// `out_proj.weight`, `out_proj.bias`. Strict: a missing, extra or misshaped key is an
     /// error naming it.
     pub fn load_state_dict(mut self, dict: &StateDict, prefix: &str) -> crate::Result<Self> {
-        let d = self.d_model();
         let mut source = ParamSource::new(dict, prefix);
-        let weight = source.data("in_proj_weight", &[3 * d, d])?;
-        let weight: Vec<f32> = weight.iter::<f32>().collect();
-        let has_bias = self.query.bias.is_some();
-        let bias: Option<Vec<f32>> = if has_bias {
-            Some(
-                source
-                    .data("in_proj_bias", &[3 * d])?
-                    .iter::<f32>()
-                    .collect(),
-            )
-        } else {
-            None
-        };
-        for (i, linear) in [&mut self.query, &mut self.key, &mut self.value]
-            .into_iter()
-            .enumerate()
-        {
-            let rows = TensorData::new(weight[i * d * d..(i + 1) * d * d].to_vec(), [d, d]);
-            let transposed = transpose_matrix(&rows, d, d);
-            linear.weight = linear
-                .weight
-                .clone()
-                .map(|old| replace_value(old, transposed));
-            if let (Some(b), Some(all)) = (linear.bias.clone(), &bias) {
-                let part = TensorData::new(all[i * d..(i + 1) * d].to_vec(), [d]);
-                linear.bias = Some(b.map(|old| replace_value(old, part)));
-            }
-        }
+        take_in_proj(
+            &mut source,
+            "",
+            [&mut self.query, &mut self.key, &mut self.value],
+        )?;
         self.output = source.take_linear(self.output, "out_proj")?;
         source.finish()?;
         Ok(self)
@@ -318,29 +294,74 @@ impl MultiHeadAttention {
 
     /// The parameters under PyTorch's `nn.MultiheadAttention` names (keys under `prefix`).
     pub fn state_dict(&self, prefix: &str) -> StateDict {
-        let d = self.d_model();
         let mut dict = StateDict::new();
-        let mut weight = Vec::with_capacity(3 * d * d);
-        let mut bias = Vec::with_capacity(3 * d);
-        for linear in [&self.query, &self.key, &self.value] {
-            let rows = transpose_matrix(&linear.weight.val().into_data(), d, d);
-            weight.extend(rows.iter::<f32>());
-            if let Some(b) = &linear.bias {
-                bias.extend(b.val().into_data().iter::<f32>());
-            }
-        }
-        dict.insert(
-            format!("{prefix}in_proj_weight"),
-            TensorData::new(weight, [3 * d, d]),
-        );
-        if !bias.is_empty() {
-            dict.insert(
-                format!("{prefix}in_proj_bias"),
-                TensorData::new(bias, [3 * d]),
-            );
-        }
-        ParamSink::new(&mut dict, prefix).put_linear("out_proj", &self.output);
+        let mut sink = ParamSink::new(&mut dict, prefix);
+        put_in_proj(&mut sink, "", [&self.query, &self.key, &self.value]);
+        sink.put_linear("out_proj", &self.output);
         dict
+    }
+}
+
+/// Sets the query, key and value projections (`d → d` each) from PyTorch's packed
+/// `{name}in_proj_weight` `[3d, d]` and, when they have biases, `{name}in_proj_bias` `[3d]`.
+pub(crate) fn take_in_proj(
+    source: &mut ParamSource<'_>,
+    name: &str,
+    linears: [&mut Linear; 3],
+) -> crate::Result<()> {
+    let d = linears[0].weight.dims()[0];
+    let weight: Vec<f32> = source
+        .data(&format!("{name}in_proj_weight"), &[3 * d, d])?
+        .iter::<f32>()
+        .collect();
+    let bias: Option<Vec<f32>> = if linears[0].bias.is_some() {
+        Some(
+            source
+                .data(&format!("{name}in_proj_bias"), &[3 * d])?
+                .iter::<f32>()
+                .collect(),
+        )
+    } else {
+        None
+    };
+    for (i, linear) in linears.into_iter().enumerate() {
+        let rows = TensorData::new(weight[i * d * d..(i + 1) * d * d].to_vec(), [d, d]);
+        let transposed = transpose_matrix(&rows, d, d);
+        linear.weight = linear
+            .weight
+            .clone()
+            .map(|old| replace_value(old, transposed));
+        if let (Some(b), Some(all)) = (linear.bias.clone(), &bias) {
+            let part = TensorData::new(all[i * d..(i + 1) * d].to_vec(), [d]);
+            linear.bias = Some(b.map(|old| replace_value(old, part)));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the query, key and value projections as PyTorch's packed `{name}in_proj_weight`
+/// `[3d, d]` and, with biases, `{name}in_proj_bias` `[3d]`.
+pub(crate) fn put_in_proj(sink: &mut ParamSink<'_>, name: &str, linears: [&Linear; 3]) {
+    let d = linears[0].weight.dims()[0];
+    let mut weight = Vec::with_capacity(3 * d * d);
+    let mut bias = Vec::with_capacity(3 * d);
+    for linear in linears {
+        let rows = transpose_matrix(&linear.weight.val().into_data(), d, d);
+        weight.extend(rows.iter::<f32>());
+        if let Some(b) = &linear.bias {
+            bias.extend(b.val().into_data().iter::<f32>());
+        }
+    }
+    let device = linears[0].weight.val().device();
+    sink.put(
+        &format!("{name}in_proj_weight"),
+        Tensor::<2>::from_data(TensorData::new(weight, [3 * d, d]), &device),
+    );
+    if !bias.is_empty() {
+        sink.put(
+            &format!("{name}in_proj_bias"),
+            Tensor::<1>::from_data(TensorData::new(bias, [3 * d]), &device),
+        );
     }
 }
 

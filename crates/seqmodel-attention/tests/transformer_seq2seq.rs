@@ -238,3 +238,26 @@ fn bad_sizes_name_their_field() {
         );
     }
 }
+
+/// An empty source row attends to nothing: its weights are zeros and its logits finite; the
+/// other rows are as if alone.
+#[test]
+fn an_empty_source_row_decodes_without_nan() {
+    let device = Device::flex();
+    for (name, model) in models(&device) {
+        let src = batch(&[vec![], vec![3, 4, 5]], &device);
+        let hyps = seqmodel_attention::greedy(&model, &src, 6).expect("greedy");
+        assert!(
+            hyps.iter().all(|h| h.log_prob.is_finite()),
+            "{name}: {hyps:?}"
+        );
+        let empty_rows: Vec<f32> = hyps[0].attention.iter().flatten().copied().collect();
+        assert!(
+            empty_rows.is_empty(),
+            "{name}: no real source position to weigh"
+        );
+        let alone = seqmodel_attention::greedy(&model, &batch(&[vec![3, 4, 5]], &device), 6)
+            .expect("greedy");
+        assert_eq!(alone[0].tokens, hyps[1].tokens, "{name}");
+    }
+}

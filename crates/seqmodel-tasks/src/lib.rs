@@ -55,7 +55,7 @@ pub use encoder::{Encoded, Encoder, EncoderConfig, EncoderKind, SequenceEncoder}
 pub use error::{Result, TaskError};
 pub use forecast::{ForecastAttention, Forecaster, ForecasterConfig};
 pub use pooling::{AttentionPooling, AttentionPoolingConfig, Pooling};
-pub use seq2seq::{Translator, TranslatorConfig};
+pub use seq2seq::{Architecture, TransformerSettings, Translator, TranslatorConfig};
 pub use seqmodel_rnn::StateDict;
 pub use tag::{
     CharConfig, CharKind, SequenceTagger, TagBatch, TagBatcher, TagEncoder, TagItem, TaggerConfig,

@@ -61,8 +61,10 @@ use crate::checkpoint::sync_dir;
 use crate::epoch_log::EpochRecord;
 
 mod attention;
+mod lines;
 
 pub use attention::{MAX_ATTENTION_TOKENS, plot_attention};
+pub use lines::{LINES_SIZE, plot_lines};
 
 /// File name of the loss curves written by [`plot_curves`].
 pub const LOSS_PLOT_FILE: &str = "loss.png";

@@ -23,7 +23,7 @@ use seqmodel_data::{
     PaddingConfig, Seq2SeqBatcher, Seq2SeqDataset, TextPair, Tokenizer, Vocab, VocabConfig,
     VocabSharing,
 };
-use seqmodel_tasks::Translator;
+use seqmodel_tasks::{Architecture, Translator};
 use seqmodel_train::{
     Detokenizer, MODEL_FILE, Seq2SeqMetrics, Seq2SeqScore, load_model, write_atomic,
 };
@@ -163,18 +163,19 @@ fn new_config(args: &TrainArgs) -> Result<Seq2SeqRunConfig, RunError> {
     Ok(config)
 }
 
-/// `runs/seq2seq-<data>-<attention>`.
+/// `runs/seq2seq-<data>-<attention or transformer>`.
 fn default_out(config: &Seq2SeqRunConfig) -> PathBuf {
     let source = Path::new(&config.data.source)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("data")
         .to_string();
-    let attention = match config.model.attention {
-        DecoderAttentionKind::None => "noattn".to_string(),
-        kind => format!("{kind:?}").to_lowercase(),
+    let model = match (config.model.architecture, config.model.attention) {
+        (Architecture::Transformer, _) => "transformer".to_string(),
+        (Architecture::Rnn, DecoderAttentionKind::None) => "noattn".to_string(),
+        (Architecture::Rnn, kind) => format!("{kind:?}").to_lowercase(),
     };
-    PathBuf::from("runs").join(format!("seq2seq-{source}-{attention}"))
+    PathBuf::from("runs").join(format!("seq2seq-{source}-{model}"))
 }
 
 /// Tokenisers, vocabularies and batcher of a run.
@@ -361,14 +362,14 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
     ];
     println!(
         "seq2seq {}: {} / {} / {} (train pairs / valid pairs / test examples; {skipped} long \
-         pairs left out), vocabularies {} → {}, attention {:?} on {} → {}",
+         pairs left out), vocabularies {} → {}, {} on {} → {}",
         config.data.source,
         sizes[0],
         sizes[1],
         sizes[2],
         vocab_sizes[0],
         vocab_sizes[1],
-        config.model.attention,
+        report::describe_model(&config.model),
         config.backend,
         out.display()
     );

@@ -11,17 +11,18 @@ use crate::error::AttentionError;
 
 const CONFIG: &str = "TransformerSeq2SeqConfig";
 
-/// Configuration of a [`TransformerSeq2Seq`] (JSON: the field names below; every field but
-/// the vocabulary sizes and `<bos>`/`<eos>` ids has a default).
+/// Configuration of a [`TransformerSeq2Seq`]: the vocabulary sizes and `<bos>`/`<eos>` ids are
+/// required (`new`), every other field has a default (`with_*`). Its JSON (Burn's `Config`
+/// serde) holds every field: Burn fills in no default when reading.
 ///
 /// ```
 /// use seqmodel_attention::TransformerSeq2SeqConfig;
 ///
-/// let config: TransformerSeq2SeqConfig = serde_json::from_str(
-///     r#"{"source_vocab_size": 30, "target_vocab_size": 40, "bos_id": 1, "eos_id": 2,
-///         "d_model": 64, "num_heads": 4}"#,
-/// )?;
+/// let config = TransformerSeq2SeqConfig::new(30, 40, 1, 2).with_d_model(64);
 /// assert_eq!(config.num_encoder_layers, 2); // the default
+/// let json = serde_json::to_string(&config)?;
+/// assert!(json.contains(r#""d_model":64"#));
+/// assert_eq!(serde_json::from_str::<TransformerSeq2SeqConfig>(&json)?, config);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Config, Debug, PartialEq)]

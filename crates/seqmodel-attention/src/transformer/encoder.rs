@@ -13,6 +13,9 @@ use seqmodel_data::SequenceLengths;
 
 use super::positions::add_positions;
 use crate::error::AttentionError;
+use crate::multi_head::{put_in_proj, take_in_proj};
+use burn::nn::transformer::TransformerEncoderLayer;
+use seqmodel_rnn::{ParamSink, ParamSource, StateDict};
 
 /// Configuration of a [`SelfAttentionEncoder`].
 #[derive(Config, Debug, PartialEq)]
@@ -170,5 +173,200 @@ impl SelfAttentionEncoder {
             x = norm.forward(x);
         }
         Ok(x.mask_fill(mask.unsqueeze_dim::<3>(2).expand([batch, time, d]), 0.0))
+    }
+}
+
+impl SelfAttentionEncoder {
+    /// PyTorch's names for layer `layer`'s two layer norms, `(burn's norm_1, burn's norm_2)`:
+    /// PyTorch's `norm1` belongs to the attention block and `norm2` to the feed-forward
+    /// block; Burn's `norm_2` is the attention block's in pre-norm layers and the
+    /// feed-forward block's in post-norm ones.
+    fn norm_names(&self, layer: usize) -> (String, String) {
+        let (first, second) = if self.layers.norm_first {
+            ("norm2", "norm1")
+        } else {
+            ("norm1", "norm2")
+        };
+        (
+            format!("layers.{layer}.{first}"),
+            format!("layers.{layer}.{second}"),
+        )
+    }
+
+    /// Takes the parameters of a PyTorch `nn.TransformerEncoder` (of
+    /// `nn.TransformerEncoderLayer(d, heads, d_ff, activation="gelu", batch_first=True,
+    /// norm_first=…)`, with `norm=nn.LayerNorm(d)` for pre-norm layers) from `dict`, keys
+    /// under `prefix`: `layers.{i}.self_attn.in_proj_weight`, `…in_proj_bias`,
+    /// `…out_proj.{weight,bias}`, `layers.{i}.linear1.*`, `layers.{i}.linear2.*`,
+    /// `layers.{i}.norm1.*`, `layers.{i}.norm2.*`, `norm.*`. Strict: a missing, extra or
+    /// misshaped key is an error naming it.
+    pub fn load_state_dict(mut self, dict: &StateDict, prefix: &str) -> crate::Result<Self> {
+        let mut source = ParamSource::new(dict, prefix);
+        let names: Vec<(String, String)> = (0..self.layers.layers.len())
+            .map(|i| self.norm_names(i))
+            .collect();
+        let layers = std::mem::take(&mut self.layers.layers);
+        for (i, (mut layer, (norm_1, norm_2))) in layers.into_iter().zip(names).enumerate() {
+            let attn = format!("layers.{i}.self_attn.");
+            let mha = &mut layer.mha;
+            take_in_proj(
+                &mut source,
+                &attn,
+                [&mut mha.query, &mut mha.key, &mut mha.value],
+            )?;
+            mha.output = source.take_linear(mha.output.clone(), &format!("{attn}out_proj"))?;
+            let ff = &mut layer.pwff;
+            ff.linear_inner =
+                source.take_linear(ff.linear_inner.clone(), &format!("layers.{i}.linear1"))?;
+            ff.linear_outer =
+                source.take_linear(ff.linear_outer.clone(), &format!("layers.{i}.linear2"))?;
+            layer.norm_1 = take_norm(&mut source, layer.norm_1, &norm_1)?;
+            layer.norm_2 = take_norm(&mut source, layer.norm_2, &norm_2)?;
+            self.layers.layers.push(layer);
+        }
+        if let Some(norm) = self.norm.take() {
+            self.norm = Some(take_norm(&mut source, norm, "norm")?);
+        }
+        source.finish()?;
+        Ok(self)
+    }
+
+    /// The parameters under PyTorch's `nn.TransformerEncoder` names (see
+    /// [`Self::load_state_dict`]), keys under `prefix`.
+    pub fn state_dict(&self, prefix: &str) -> StateDict {
+        let mut dict = StateDict::new();
+        let mut sink = ParamSink::new(&mut dict, prefix);
+        for (i, layer) in self.layers.layers.iter().enumerate() {
+            let TransformerEncoderLayer {
+                mha,
+                pwff,
+                norm_1,
+                norm_2,
+                ..
+            } = layer;
+            let attn = format!("layers.{i}.self_attn.");
+            put_in_proj(&mut sink, &attn, [&mha.query, &mha.key, &mha.value]);
+            sink.put_linear(&format!("{attn}out_proj"), &mha.output);
+            sink.put_linear(&format!("layers.{i}.linear1"), &pwff.linear_inner);
+            sink.put_linear(&format!("layers.{i}.linear2"), &pwff.linear_outer);
+            let (name_1, name_2) = self.norm_names(i);
+            put_norm(&mut sink, norm_1, &name_1);
+            put_norm(&mut sink, norm_2, &name_2);
+        }
+        if let Some(norm) = &self.norm {
+            put_norm(&mut sink, norm, "norm");
+        }
+        dict
+    }
+}
+
+/// A layer norm from PyTorch's `{name}.weight` (γ) and `{name}.bias` (β).
+fn take_norm(
+    source: &mut ParamSource<'_>,
+    mut norm: LayerNorm,
+    name: &str,
+) -> crate::Result<LayerNorm> {
+    norm.gamma = source.take1(norm.gamma, &format!("{name}.weight"))?;
+    norm.beta = match norm.beta {
+        Some(beta) => Some(source.take1(beta, &format!("{name}.bias"))?),
+        None => None,
+    };
+    Ok(norm)
+}
+
+/// A layer norm as PyTorch's `{name}.weight` and `{name}.bias`.
+fn put_norm(sink: &mut ParamSink<'_>, norm: &LayerNorm, name: &str) {
+    sink.put(&format!("{name}.weight"), norm.gamma.val());
+    if let Some(beta) = &norm.beta {
+        sink.put(&format!("{name}.bias"), beta.val());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Tolerance;
+
+    fn encoder(norm_first: bool, seed: u64, device: &Device) -> SelfAttentionEncoder {
+        device.seed(seed);
+        SelfAttentionEncoderConfig::new(8)
+            .with_num_heads(2)
+            .with_d_ff(12)
+            .with_norm_first(norm_first)
+            .init(device)
+            .expect("valid config")
+    }
+
+    /// A state dict carries every parameter under PyTorch's names: another encoder loaded
+    /// from it computes the same outputs; an extra key is refused by name.
+    #[test]
+    fn state_dict_round_trips_under_pytorch_names() {
+        let device = Device::flex();
+        let x = Tensor::<3>::random(
+            [2, 5, 8],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let lengths = SequenceLengths::right(vec![5, 3]);
+        for norm_first in [true, false] {
+            let a = encoder(norm_first, 1, &device);
+            let dict = a.state_dict("enc.");
+            let keys: Vec<&str> = dict.keys().collect();
+            assert!(
+                keys.contains(&"enc.layers.1.self_attn.in_proj_weight"),
+                "{keys:?}"
+            );
+            assert!(keys.contains(&"enc.layers.0.norm2.bias"), "{keys:?}");
+            assert_eq!(keys.contains(&"enc.norm.weight"), norm_first, "{keys:?}");
+            let b = encoder(norm_first, 2, &device)
+                .load_state_dict(&dict, "enc.")
+                .expect("loads");
+            let ya = a.forward(x.clone(), &lengths).expect("forward");
+            let yb = b.forward(x.clone(), &lengths).expect("forward");
+            yb.into_data()
+                .assert_approx_eq::<f32>(&ya.into_data(), Tolerance::absolute(1e-6));
+            let mut extra = dict.clone();
+            extra.insert(
+                "enc.layers.0.extra",
+                burn::tensor::TensorData::new(vec![0.0f32], [1]),
+            );
+            let error = encoder(norm_first, 2, &device)
+                .load_state_dict(&extra, "enc.")
+                .expect_err("extra key")
+                .to_string();
+            assert!(error.contains("enc.layers.0.extra"), "{error}");
+        }
+    }
+
+    /// Padding steps are 0, and a real step does not depend on its row's padding.
+    #[test]
+    fn padding_is_zero_and_changes_nothing() {
+        let device = Device::flex();
+        let enc = encoder(true, 3, &device);
+        let x = Tensor::<3>::random(
+            [1, 6, 8],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let padded = enc
+            .forward(x.clone(), &SequenceLengths::right(vec![4]))
+            .expect("forward");
+        let alone = enc
+            .forward(
+                x.slice([0..1, 0..4, 0..8]),
+                &SequenceLengths::right(vec![4]),
+            )
+            .expect("forward");
+        padded
+            .clone()
+            .slice([0..1, 0..4, 0..8])
+            .into_data()
+            .assert_approx_eq::<f32>(&alone.into_data(), Tolerance::absolute(1e-5));
+        let tail: Vec<f32> = padded
+            .slice([0..1, 4..6, 0..8])
+            .into_data()
+            .iter::<f32>()
+            .collect();
+        assert!(tail.iter().all(|&v| v == 0.0), "{tail:?}");
     }
 }

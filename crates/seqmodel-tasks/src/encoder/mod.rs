@@ -21,6 +21,7 @@ mod gru;
 mod lstm;
 mod qrnn;
 mod rnn;
+mod transformer;
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,6 +39,7 @@ pub use gru::GruEncoder;
 pub use lstm::LstmEncoder;
 pub use qrnn::QrnnEncoder;
 pub use rnn::RnnEncoder;
+pub use transformer::TransformerEncoder;
 
 /// What an encoder returns for a batch.
 #[derive(Debug, Clone)]
@@ -94,23 +96,31 @@ pub trait SequenceEncoder: Module + Sized {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EncoderConfig {
-    /// Which encoder (`rnn`, `lstm`, `gru`).
+    /// Which encoder (`rnn`, `lstm`, `gru`, `transformer`).
     pub kind: EncoderKind,
-    /// Hidden size `H` of each direction (at least 1).
+    /// Hidden size `H` of each direction (at least 1); the model width `d` of a
+    /// `transformer` (a multiple of `num_heads`, even).
     pub hidden_size: usize,
     /// Stacked layers (at least 1).
     pub num_layers: usize,
-    /// Run a reverse direction too and concatenate (`D = 2`).
+    /// Run a reverse direction too and concatenate (`D = 2`); a `transformer` ignores it.
     pub bidirectional: bool,
-    /// Dropout between stacked layers, in `[0, 1)` (only while training).
+    /// Dropout between stacked layers, in `[0, 1)` (only while training); a `transformer`'s
+    /// dropout on its input, attention weights, feed-forward and residual branches.
     pub dropout: f64,
+    /// Attention heads of a `transformer` (at least 1); ignored by the recurrent kinds.
+    pub num_heads: usize,
+    /// Feed-forward width of a `transformer`'s layers (at least 1); ignored by the recurrent
+    /// kinds.
+    pub feed_forward_size: usize,
     /// Add each stacked layer's input to its output from the second layer on (`rnn`, `lstm`,
     /// `gru`, `qrnn`; serde default `false`).
     pub residual: bool,
 }
 
 impl Default for EncoderConfig {
-    /// A one-layer bidirectional LSTM with 128 units per direction, no dropout.
+    /// A one-layer bidirectional LSTM with 128 units per direction, no dropout (a
+    /// `transformer`: 4 heads, feed-forward 512).
     fn default() -> Self {
         Self {
             kind: EncoderKind::Lstm,
@@ -118,6 +128,8 @@ impl Default for EncoderConfig {
             num_layers: 1,
             bidirectional: true,
             dropout: 0.0,
+            num_heads: 4,
+            feed_forward_size: 512,
             residual: false,
         }
     }
@@ -161,13 +173,28 @@ impl EncoderConfig {
         self.residual = residual;
         self
     }
-
-    /// Number of directions `D`: 2 when bidirectional, else 1.
-    pub fn directions(&self) -> usize {
-        if self.bidirectional { 2 } else { 1 }
+    /// Sets a `transformer`'s attention heads.
+    pub fn with_num_heads(mut self, num_heads: usize) -> Self {
+        self.num_heads = num_heads;
+        self
     }
 
-    /// Width of the encoder's features, `D * H`.
+    /// Sets a `transformer`'s feed-forward width.
+    pub fn with_feed_forward_size(mut self, feed_forward_size: usize) -> Self {
+        self.feed_forward_size = feed_forward_size;
+        self
+    }
+
+    /// Number of directions `D`: 2 when bidirectional, else 1 (a `transformer`: 1).
+    pub fn directions(&self) -> usize {
+        if self.bidirectional && self.kind != EncoderKind::Transformer {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Width of the encoder's features, `D * H` (a `transformer`: `d = hidden_size`).
     pub fn output_size(&self) -> usize {
         self.directions() * self.hidden_size
     }
@@ -193,6 +220,35 @@ impl EncoderConfig {
         }
         if self.num_layers == 0 {
             return Err(invalid("num_layers", "is 0; set it to at least 1".into()));
+        }
+        if self.kind == EncoderKind::Transformer {
+            if self.num_heads == 0 {
+                return Err(invalid("num_heads", "is 0; set it to at least 1".into()));
+            }
+            // Even (sinusoidal positions pair sin and cos) and split evenly across the heads.
+            let step = if self.num_heads.is_multiple_of(2) {
+                self.num_heads
+            } else {
+                2 * self.num_heads
+            };
+            if !self.hidden_size.is_multiple_of(step) {
+                return Err(invalid(
+                    "hidden_size",
+                    format!(
+                        "is {} but a transformer needs an even multiple of num_heads ({}), e.g. \
+                         {}",
+                        self.hidden_size,
+                        self.num_heads,
+                        step * self.hidden_size.div_ceil(step)
+                    ),
+                ));
+            }
+            if self.feed_forward_size == 0 {
+                return Err(invalid(
+                    "feed_forward_size",
+                    "is 0; set it to at least 1 (commonly 4 × hidden_size)".into(),
+                ));
+            }
         }
         check_probability(self.dropout).map_err(|reason| invalid("dropout", reason))
     }
@@ -252,6 +308,9 @@ macro_rules! encoders {
 
         /// An encoder of any kind: the module a task model holds (its parameters are the
         /// chosen kind's).
+        // The kinds differ in size (a Transformer holds more parameter handles than an
+        // RNN); a model is built once and borrowed, and Burn's `Module` has no `Box`.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Module, Debug)]
         pub enum Encoder {
             $(
@@ -317,6 +376,8 @@ encoders! {
     Lstm = "lstm" => lstm::LstmEncoder,
     /// GRU (PyTorch's `nn.GRU`).
     Gru = "gru" => gru::GruEncoder,
+    /// Transformer layers (PyTorch's `nn.TransformerEncoder`), `last` = mean over real steps.
+    Transformer = "transformer" => transformer::TransformerEncoder,
     /// Temporal CNN (dilated residual convolutions; centred when bidirectional).
     Cnn = "cnn" => cnn::CnnEncoder,
     /// Quasi-RNN (convolutional gates, elementwise recurrence).
@@ -360,7 +421,7 @@ mod tests {
         let err = "tcn".parse::<EncoderKind>().expect_err("not an encoder");
         assert_eq!(
             err.to_string(),
-            "unknown encoder \"tcn\": expected one of rnn, lstm, gru, cnn, qrnn"
+            "unknown encoder \"tcn\": expected one of rnn, lstm, gru, transformer, cnn, qrnn"
         );
     }
 
@@ -377,6 +438,32 @@ mod tests {
             err.to_string(),
             "EncoderConfig.num_layers: is 0; set it to at least 1"
         );
+    }
+
+    #[test]
+    fn transformer_sizes_name_their_field() {
+        let err = EncoderConfig::new(EncoderKind::Transformer)
+            .with_hidden_size(30)
+            .validate()
+            .expect_err("30 is not a multiple of 4 heads");
+        assert_eq!(
+            err.to_string(),
+            "EncoderConfig.hidden_size: is 30 but a transformer needs an even multiple of \
+             num_heads (4), e.g. 32"
+        );
+        let err = EncoderConfig::new(EncoderKind::Transformer)
+            .with_num_heads(0)
+            .validate()
+            .expect_err("0 heads");
+        assert!(
+            err.to_string().starts_with("EncoderConfig.num_heads"),
+            "{err}"
+        );
+        // Configurations written before the transformer existed still parse.
+        let old: EncoderConfig =
+            serde_json::from_str(r#"{"kind": "gru", "hidden_size": 64, "dropout": 0.1}"#)
+                .expect("parses");
+        assert_eq!(old.num_heads, 4);
     }
 
     /// `h_n` rows are `layer * D + direction`: for 2 layers, bidirectional, the last layer's
@@ -407,12 +494,19 @@ mod tests {
     fn every_kind_encodes_to_the_documented_shapes() {
         let device = Device::flex();
         for &kind in EncoderKind::ALL {
+            let (hidden, output) = if kind == EncoderKind::Transformer {
+                (10, 10) // d_model, one "direction"
+            } else {
+                (5, 10) // bidirectional
+            };
             let config = EncoderConfig::new(kind)
-                .with_hidden_size(5)
-                .with_num_layers(2);
+                .with_hidden_size(hidden)
+                .with_num_layers(2)
+                .with_num_heads(5);
             let encoder = Encoder::init(&config, 3, &device).expect("valid config");
             assert_eq!(encoder.kind(), kind);
-            assert_eq!(encoder.output_size(), 10);
+            assert_eq!(encoder.output_size(), output, "{kind}");
+            assert_eq!(config.output_size(), output, "{kind}");
             let input = Tensor::<3>::ones([2, 4, 3], &device);
             let out = encoder
                 .encode(input, &SequenceLengths::right(vec![4, 2]))

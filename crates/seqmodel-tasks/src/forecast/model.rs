@@ -98,7 +98,11 @@ mod tests {
         for &kind in EncoderKind::ALL {
             for &attention in ForecastAttention::ALL {
                 let model = ForecasterConfig::default()
-                    .with_encoder(EncoderConfig::new(kind).with_hidden_size(6))
+                    .with_encoder(
+                        EncoderConfig::new(kind)
+                            .with_hidden_size(6)
+                            .with_num_heads(2),
+                    )
                     .with_attention(attention)
                     .with_horizon(3)
                     .with_targets(2)

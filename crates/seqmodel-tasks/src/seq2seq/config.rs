@@ -2,8 +2,8 @@
 
 use burn::tensor::Device;
 use seqmodel_attention::{
-    BridgeKind, DecoderAttentionKind, RecurrentKind, RnnDecoderConfig, RnnEncoderConfig,
-    Seq2SeqConfig,
+    BridgeKind, DecoderAttentionKind, EncoderDecoderConfig, RecurrentKind, RnnDecoderConfig,
+    RnnEncoderConfig, Seq2SeqConfig, TransformerSeq2SeqConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -11,11 +11,61 @@ use super::Translator;
 use crate::encoder::check_probability;
 use crate::error::{Result, TaskError};
 
-/// Configuration of a [`Translator`]: an RNN encoder–decoder (serde: every field optional,
-/// unknown fields rejected). The defaults are the PyTorch G2P baseline's
-/// (`bench/tasks/task3_g2p.py`): embeddings 64, a BiLSTM encoder of 128 per direction whose
-/// final states, concatenated, start a one-layer LSTM decoder of 256 attending with Luong's
-/// `general` score (no input feeding), dropout 0.2.
+/// Which encoder–decoder a [`Translator`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// A recurrent encoder and decoder, with or without attention (the fields `cell` to
+    /// `bridge` of [`TranslatorConfig`]).
+    #[default]
+    Rnn,
+    /// The Transformer ([`TransformerSettings`]).
+    Transformer,
+}
+
+/// The Transformer's sizes (used when [`TranslatorConfig::architecture`] is `transformer`;
+/// its dropout is [`TranslatorConfig::dropout`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransformerSettings {
+    /// Model width (even, a multiple of `num_heads`).
+    pub d_model: usize,
+    /// Attention heads.
+    pub num_heads: usize,
+    /// Encoder layers.
+    pub encoder_layers: usize,
+    /// Decoder layers.
+    pub decoder_layers: usize,
+    /// Hidden width of the feed-forward blocks.
+    pub d_ff: usize,
+    /// Layer norm before each block (pre-norm) instead of after (Vaswani's post-norm).
+    pub norm_first: bool,
+    /// Tie the output projection to the target embedding.
+    pub tie_output: bool,
+}
+
+impl Default for TransformerSettings {
+    /// A small Transformer for two CPU cores: width 128, 4 heads, 2 + 2 layers, feed-forward
+    /// 512, pre-norm.
+    fn default() -> Self {
+        Self {
+            d_model: 128,
+            num_heads: 4,
+            encoder_layers: 2,
+            decoder_layers: 2,
+            d_ff: 512,
+            norm_first: true,
+            tie_output: false,
+        }
+    }
+}
+
+/// Configuration of a [`Translator`] (serde: every field optional, unknown fields rejected).
+/// The defaults are the PyTorch G2P baseline's (`bench/tasks/task3_g2p.py`): an RNN
+/// encoder–decoder with embeddings 64, a BiLSTM encoder of 128 per direction whose final
+/// states, concatenated, start a one-layer LSTM decoder of 256 attending with Luong's
+/// `general` score (no input feeding), dropout 0.2. `architecture: "transformer"` chooses the
+/// Transformer instead ([`TransformerSettings`]).
 ///
 /// ```
 /// use seqmodel_tasks::TranslatorConfig;
@@ -27,7 +77,11 @@ use crate::error::{Result, TaskError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TranslatorConfig {
-    /// Width of the source and target embeddings.
+    /// RNN or Transformer.
+    pub architecture: Architecture,
+    /// The Transformer's sizes (read when `architecture` is `transformer`).
+    pub transformer: TransformerSettings,
+    /// Width of the source and target embeddings (RNN).
     pub embedding_dim: usize,
     /// Recurrent layer of encoder and decoder (`rnn`, `lstm`, `gru`).
     pub cell: RecurrentKind,
@@ -58,6 +112,8 @@ pub struct TranslatorConfig {
 impl Default for TranslatorConfig {
     fn default() -> Self {
         Self {
+            architecture: Architecture::Rnn,
+            transformer: TransformerSettings::default(),
             embedding_dim: 64,
             cell: RecurrentKind::Lstm,
             hidden_size: 128,
@@ -109,11 +165,47 @@ impl TranslatorConfig {
                 ),
             ));
         }
+        // The chosen architecture's own checks (head count, widths, ...), on stand-in
+        // vocabularies: sizes that cannot work fail before any data is read.
+        self.encoder_decoder_config(5, 5, 2, 3).validate()?;
         Ok(())
     }
 
     /// The encoder–decoder's own configuration for these vocabularies.
-    pub fn seq2seq_config(
+    pub fn encoder_decoder_config(
+        &self,
+        source_vocab: usize,
+        target_vocab: usize,
+        bos_id: usize,
+        eos_id: usize,
+    ) -> EncoderDecoderConfig {
+        match self.architecture {
+            Architecture::Rnn => EncoderDecoderConfig::Rnn(self.rnn_config(
+                source_vocab,
+                target_vocab,
+                bos_id,
+                eos_id,
+            )),
+            Architecture::Transformer => {
+                let t = &self.transformer;
+                EncoderDecoderConfig::Transformer(
+                    TransformerSeq2SeqConfig::new(source_vocab, target_vocab, bos_id, eos_id)
+                        .with_d_model(t.d_model)
+                        .with_num_heads(t.num_heads)
+                        .with_num_encoder_layers(t.encoder_layers)
+                        .with_num_decoder_layers(t.decoder_layers)
+                        .with_d_ff(t.d_ff)
+                        .with_norm_first(t.norm_first)
+                        .with_tie_output(t.tie_output)
+                        .with_dropout(self.dropout)
+                        .with_label_smoothing(self.label_smoothing),
+                )
+            }
+        }
+    }
+
+    /// The RNN encoder–decoder's configuration for these vocabularies.
+    pub fn rnn_config(
         &self,
         source_vocab: usize,
         target_vocab: usize,
@@ -154,7 +246,7 @@ impl TranslatorConfig {
     ) -> Result<Translator> {
         self.validate()?;
         let model = self
-            .seq2seq_config(source_vocab, target_vocab, bos_id, eos_id)
+            .encoder_decoder_config(source_vocab, target_vocab, bos_id, eos_id)
             .init(device)?;
         Ok(Translator {
             model,
@@ -194,5 +286,20 @@ mod tests {
         assert!(bad(tf).contains("teacher_forcing"));
         let unknown = serde_json::from_str::<TranslatorConfig>(r#"{"hidden": 3}"#);
         assert!(unknown.is_err());
+        // Sizes the Transformer cannot use fail at config time, naming the field.
+        let mut heads = TranslatorConfig::default();
+        heads.architecture = Architecture::Transformer;
+        heads.transformer.num_heads = 3;
+        let error = heads.validate().expect_err("128 is not a multiple of 3");
+        assert!(error.to_string().contains("num_heads"), "{error}");
+    }
+
+    #[test]
+    fn transformer_is_chosen_by_name() {
+        let config: TranslatorConfig =
+            serde_json::from_str(r#"{"architecture": "transformer", "transformer": {"d_model": 16, "num_heads": 2, "d_ff": 32}}"#)
+                .expect("parses");
+        let model = config.init(10, 12, 2, 3, &Device::flex()).expect("valid");
+        assert_eq!(model.model.kind(), "transformer");
     }
 }

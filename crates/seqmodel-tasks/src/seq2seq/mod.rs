@@ -6,5 +6,5 @@ mod config;
 mod model;
 mod step;
 
-pub use config::TranslatorConfig;
+pub use config::{Architecture, TransformerSettings, TranslatorConfig};
 pub use model::Translator;

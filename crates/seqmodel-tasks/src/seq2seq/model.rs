@@ -3,20 +3,20 @@
 
 use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
-use seqmodel_attention::{BeamSearchConfig, Hypothesis, Seq2Seq, greedy};
+use seqmodel_attention::{BeamSearchConfig, EncoderDecoder, Hypothesis, StepDecoder, greedy};
 use seqmodel_data::PaddedBatch;
 
 use crate::error::Result;
 
 /// A sequence-to-sequence model (grapheme → phoneme, translation): seqmodel-attention's
-/// encoder–decoder and the most tokens it generates per input.
+/// encoder–decoder (RNN or Transformer) and the most tokens it generates per input.
 ///
 /// Training is teacher-forced (burn-train's `TrainStep`); a validation step decodes greedily
 /// too, so that the epoch's scores are those of decoded output (see [`super::step`]).
 #[derive(Module, Debug)]
 pub struct Translator {
     /// The encoder–decoder.
-    pub model: Seq2Seq,
+    pub model: EncoderDecoder,
     /// Most tokens generated per input (`<eos>` included).
     pub max_decode_len: usize,
 }
@@ -24,7 +24,7 @@ pub struct Translator {
 impl Translator {
     /// `<eos>` id of the target vocabulary.
     pub fn eos_id(&self) -> usize {
-        self.model.eos_id
+        self.model.eos_id()
     }
 
     /// One greedy hypothesis per sentence of `source` (`[batch, time]` ids), in order.

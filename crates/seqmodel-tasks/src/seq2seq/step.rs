@@ -19,7 +19,7 @@ impl TrainStep for Translator {
     fn step(&self, batch: Seq2SeqBatch) -> TrainOutput<SequenceOutput> {
         let item = self
             .model
-            .sequence_output(batch, self.model.teacher_forcing)
+            .sequence_output(batch, true)
             .unwrap_or_else(|e| panic!("{STEP_INVARIANT}: {e}"));
         TrainOutput::new(self, item.loss.backward(), item)
     }
@@ -38,7 +38,7 @@ impl InferenceStep for Translator {
             .unwrap_or_else(|e| panic!("{STEP_INVARIANT}: {e}"));
         let mut output = self
             .model
-            .sequence_output(batch, 1.0)
+            .sequence_output(batch, false)
             .unwrap_or_else(|e| panic!("{STEP_INVARIANT}: {e}"));
         output.predictions = Some(decoded);
         output

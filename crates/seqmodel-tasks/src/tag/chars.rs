@@ -123,6 +123,8 @@ impl CharLstm {
 }
 
 /// The character features a tagger holds: the module of [`CharConfig::kind`].
+// `CharLstm` holds an `Encoder`, whose Transformer kind makes it large; built once, borrowed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum CharFeatures {
     /// See [`CharCnn`].

@@ -13,7 +13,7 @@ use seqmodel_data::{Seq2SeqBatcher, TextPair, Tokenizer, Vocab};
 use seqmodel_metrics::{
     Accumulator, BleuConfig, ChrfConfig, ErrorRateAccumulator, corpus_bleu, corpus_chrf,
 };
-use seqmodel_tasks::Translator;
+use seqmodel_tasks::{Architecture, Translator, TranslatorConfig};
 use seqmodel_train::{EpochRecord, plot_attention, write_atomic};
 
 use super::config::{Seq2SeqRunConfig, TokenKind};
@@ -415,6 +415,43 @@ pub struct Seq2SeqReportInputs<'a> {
     pub dir: &'a Path,
 }
 
+/// One line on the model's architecture and sizes.
+pub fn describe_model(m: &TranslatorConfig) -> String {
+    match m.architecture {
+        Architecture::Rnn => {
+            let cell = format!("{:?}", m.cell).to_lowercase();
+            format!(
+                "embeddings {}, {}{cell} {} × {} layer(s) encoder → {cell} decoder of {}, \
+                 attention {:?}, input feeding {}, bridge {:?}",
+                m.embedding_dim,
+                if m.bidirectional { "bi" } else { "" },
+                m.hidden_size,
+                m.num_layers,
+                m.decoder_hidden_size(),
+                m.attention,
+                m.input_feeding,
+                m.bridge,
+            )
+        }
+        Architecture::Transformer => {
+            let t = &m.transformer;
+            format!(
+                "Transformer, width {}, {} heads, {} + {} layers, feed-forward {}, {}",
+                t.d_model,
+                t.num_heads,
+                t.encoder_layers,
+                t.decoder_layers,
+                t.d_ff,
+                if t.norm_first {
+                    "pre-norm"
+                } else {
+                    "post-norm"
+                }
+            )
+        }
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.2}", x * 100.0)
 }
@@ -439,18 +476,8 @@ pub fn render(inputs: &Seq2SeqReportInputs<'_>) -> String {
     );
     let _ = writeln!(
         md,
-        "- model: embeddings {}, {}{} {} × {} layer(s) encoder → {} decoder of {}, attention \
-         {:?}, input feeding {}, bridge {:?}; {} parameters",
-        m.embedding_dim,
-        if m.bidirectional { "bi" } else { "" },
-        format!("{:?}", m.cell).to_lowercase(),
-        m.hidden_size,
-        m.num_layers,
-        format!("{:?}", m.cell).to_lowercase(),
-        m.decoder_hidden_size(),
-        m.attention,
-        m.input_feeding,
-        m.bridge,
+        "- model: {}; {} parameters",
+        describe_model(m),
         inputs.parameters
     );
     let seconds: Vec<f64> = inputs
