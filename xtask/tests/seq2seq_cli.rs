@@ -242,6 +242,7 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
         ("--source-tokens", "bytes", "--source-tokens"),
         ("--attention", "luong", "--attention"),
         ("--lookback", "5", "only --task forecast reads it"),
+        ("--encoder", "qrnn", "no qrnn encoder–decoder"),
     ] {
         let out = xtask(
             &[

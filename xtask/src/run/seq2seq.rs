@@ -116,13 +116,33 @@ fn new_config(args: &TrainArgs) -> Result<Seq2SeqRunConfig, RunError> {
         config.data.source = source.clone();
     }
     if let Some(choice) = args.encoder {
+        use seqmodel_attention::RecurrentKind;
+        use seqmodel_tasks::EncoderKind;
         let (kind, bidirectional) = choice.kind();
-        config.model.cell = match kind {
-            seqmodel_tasks::EncoderKind::Rnn => seqmodel_attention::RecurrentKind::Rnn,
-            seqmodel_tasks::EncoderKind::Gru => seqmodel_attention::RecurrentKind::Gru,
-            _ => seqmodel_attention::RecurrentKind::Lstm,
+        let cell = match kind {
+            EncoderKind::Rnn => Some(RecurrentKind::Rnn),
+            EncoderKind::Gru => Some(RecurrentKind::Gru),
+            EncoderKind::Lstm => Some(RecurrentKind::Lstm),
+            EncoderKind::Transformer => None,
+            other => {
+                return Err(bad(
+                    "--encoder",
+                    format!(
+                        "--task seq2seq has no {} encoder–decoder; use rnn, lstm, gru (or their \
+                         bi- forms) or transformer",
+                        other.name()
+                    ),
+                ));
+            }
         };
-        config.model.bidirectional = bidirectional;
+        match cell {
+            Some(cell) => {
+                config.model.architecture = Architecture::Rnn;
+                config.model.cell = cell;
+                config.model.bidirectional = bidirectional;
+            }
+            None => config.model.architecture = Architecture::Transformer,
+        }
     }
     let flags = &args.seq2seq;
     if let Some(c) = &flags.source_column {

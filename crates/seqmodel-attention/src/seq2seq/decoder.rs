@@ -4,7 +4,8 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +141,7 @@ impl RnnDecoderConfig {
         let input_size = self.embedding_dim + if self.input_feeding { h } else { 0 };
         Ok(RnnDecoder {
             embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
-            dropout: DropoutConfig::new(self.dropout).init(),
+            dropout: FastDropoutConfig::new(self.dropout).init()?,
             rnn: RecurrentConfig::new(self.kind, input_size, h)
                 .with_num_layers(self.num_layers)
                 .with_dropout(self.dropout)
@@ -229,7 +230,7 @@ pub struct RnnDecoder {
     /// Target token vectors `[vocab, E]`.
     pub embedding: Embedding,
     /// Dropout on embeddings and before the output layer.
-    pub dropout: Dropout,
+    pub dropout: FastDropout,
     /// The recurrent layer (one direction).
     pub rnn: Recurrent,
     /// Attention over the encoder's states (`None`: without).

@@ -2,7 +2,8 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig};
+use burn::nn::{Embedding, EmbeddingConfig};
+use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
 use seqmodel_data::PaddedBatch;
 
@@ -70,7 +71,7 @@ impl RnnEncoderConfig {
         self.validate()?;
         Ok(RnnEncoder {
             embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
-            dropout: DropoutConfig::new(self.dropout).init(),
+            dropout: FastDropoutConfig::new(self.dropout).init()?,
             rnn: RecurrentConfig::new(self.kind, self.embedding_dim, self.hidden_size)
                 .with_num_layers(self.num_layers)
                 .with_bidirectional(self.bidirectional)
@@ -107,7 +108,7 @@ pub struct RnnEncoder {
     /// Source token vectors `[vocab, E]`.
     pub embedding: Embedding,
     /// Dropout on the embeddings.
-    pub dropout: Dropout,
+    pub dropout: FastDropout,
     /// The recurrent layer.
     pub rnn: Recurrent,
 }
