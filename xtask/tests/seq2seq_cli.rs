@@ -279,3 +279,37 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
     );
     assert_refused(&out, "only --task seq2seq reads it");
 }
+
+#[test]
+fn the_transformer_trains_through_the_same_pipeline() {
+    let dir = scratch("transformer");
+    let data = write_pairs(&dir);
+    let config = write_config(&dir, &data, 2);
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replace(
+        r#""model": {"#,
+        r#""model": {"architecture": "transformer", "transformer": {"d_model": 16, "num_heads": 2, "encoder_layers": 1, "decoder_layers": 1, "d_ff": 32},"#,
+    );
+    std::fs::write(&config, text).expect("write config");
+    let run = dir.join("run");
+    let out = xtask(
+        &[
+            "train",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--out",
+            run.to_str().expect("utf-8"),
+            "--progress",
+            "quiet",
+        ],
+        &dir,
+    );
+    assert_ok(&out);
+    let report = std::fs::read_to_string(run.join("report.md")).expect("report");
+    assert!(
+        report.contains("Transformer, width 16, 2 heads"),
+        "{report}"
+    );
+    // The heatmap is the last layer's cross-attention averaged over heads.
+    assert!(run.join("attention-1.png").is_file());
+}

@@ -5,8 +5,8 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
-use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
+use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 use serde::{Deserialize, Serialize};
 
 use super::encoder::EncoderOutput;

@@ -3,9 +3,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig};
-use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
 use seqmodel_data::PaddedBatch;
+use seqmodel_rnn::{FastDropout, FastDropoutConfig};
 
 use super::recurrent::{Recurrent, RecurrentConfig, RecurrentKind, RecurrentState};
 use crate::error::AttentionError;
