@@ -287,9 +287,14 @@ mod tests {
         let unknown = serde_json::from_str::<TranslatorConfig>(r#"{"hidden": 3}"#);
         assert!(unknown.is_err());
         // Sizes the Transformer cannot use fail at config time, naming the field.
-        let mut heads = TranslatorConfig::default();
-        heads.architecture = Architecture::Transformer;
-        heads.transformer.num_heads = 3;
+        let heads = TranslatorConfig {
+            architecture: Architecture::Transformer,
+            transformer: TransformerSettings {
+                num_heads: 3,
+                ..TransformerSettings::default()
+            },
+            ..TranslatorConfig::default()
+        };
         let error = heads.validate().expect_err("128 is not a multiple of 3");
         assert!(error.to_string().contains("num_heads"), "{error}");
     }
