@@ -168,7 +168,7 @@ fn bad_input_is_one_line_with_exit_code_2() {
     // Nothing was written by any of them.
     assert!(!dir.join("run").exists());
     // clap's own usage errors use exit code 2 as well.
-    let unknown = xtask(&["train", "--encoder", "cnn"], &dir);
+    let unknown = xtask(&["train", "--encoder", "tcn"], &dir);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("possible values"));
     let unknown = xtask(&["train", "--task", "translate"], &dir);
