@@ -108,7 +108,10 @@ impl AdditiveAttention {
         // [batch, q, 1, hidden] + [batch, 1, k, hidden] → [batch, q, k, hidden]
         let summed =
             self.query.forward(query).unsqueeze_dim::<4>(2) + projected_keys.unsqueeze_dim::<4>(1);
-        let scores = self.score.forward(summed.tanh()).reshape([batch, q, k]);
+        let scores = self
+            .score
+            .forward(seqmodel_rnn::fast_tanh(summed))
+            .reshape([batch, q, k]);
         Ok(attend_with_scores(scores, mask, values))
     }
 }

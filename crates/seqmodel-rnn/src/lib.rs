@@ -62,6 +62,7 @@ macro_rules! kernel_check_eq {
     };
 }
 
+mod activation;
 mod align;
 mod cell;
 mod driver;
@@ -85,6 +86,7 @@ mod squash_flex;
 mod state_dict;
 mod tcn;
 
+pub use activation::{fast_sigmoid, fast_tanh};
 pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
 pub use error::{Error, Result};

@@ -264,9 +264,8 @@ impl RnnDecoder {
             memory.states.clone(),
             memory.padding_mask.clone(),
         )?;
-        let combined = combine
-            .forward(Tensor::cat(vec![attended.context, h], 2))
-            .tanh();
+        let combined = combine.forward(Tensor::cat(vec![attended.context, h], 2));
+        let combined = seqmodel_rnn::fast_tanh(combined);
         Ok((combined, Some(attended.weights)))
     }
 
