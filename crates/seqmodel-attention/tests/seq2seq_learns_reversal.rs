@@ -160,7 +160,9 @@ fn attention_seq2seq_learns_to_reverse_digit_strings() {
     let decoder = RnnDecoderConfig::new(VOCAB, 32, 128, encoder.output_size())
         .with_attention(DecoderAttentionKind::General);
     let config = Seq2SeqConfig::new(encoder, decoder, BOS, EOS);
-    learns_reversal(EncoderDecoderConfig::Rnn(config), 64, |_| 3e-3, 200, 1200);
+    // A constant 3e-3 reaches 98.7 % and then wanders (95.7 % at step 1200): settle it lower.
+    let lr = |step| if step <= 600 { 3e-3 } else { 1e-3 };
+    learns_reversal(EncoderDecoderConfig::Rnn(config), 64, lr, 200, 1600);
 }
 
 #[test]

@@ -81,7 +81,14 @@ pub struct Detokenizer {
     pub separator: String,
     /// The end-of-sequence id: a row ends there.
     pub eos: usize,
+    /// The unknown-token id, if any: in *references* it stands for a word the vocabulary lacks,
+    /// which no hypothesis can have produced, so it never matches (not even a hypothesis's own
+    /// `<unk>`); without this, `<unk>` against `<unk>` would inflate every score.
+    pub unk: Option<usize>,
 }
+
+/// What a reference's unknown token becomes: an id no vocabulary has.
+const UNMATCHABLE: usize = usize::MAX;
 
 impl Detokenizer {
     /// The tokens of a row: up to its first negative id or `eos`.
@@ -91,11 +98,25 @@ impl Detokenizer {
             .collect()
     }
 
-    /// The text of `tokens`.
+    /// The tokens of a reference row: as [`Self::tokens`], its unknown tokens made unmatchable.
+    pub fn reference_tokens(&self, row: &[i64]) -> Vec<usize> {
+        let mut tokens = self.tokens(row);
+        if let Some(unk) = self.unk {
+            for t in &mut tokens {
+                if *t == unk {
+                    *t = UNMATCHABLE;
+                }
+            }
+        }
+        tokens
+    }
+
+    /// The text of `tokens` (an id without a name, such as a reference's unknown word, is
+    /// `<unknown-word>`).
     pub fn text(&self, tokens: &[usize]) -> String {
         tokens
             .iter()
-            .map(|&id| self.names.get(id).map_or("<unk>", String::as_str))
+            .map(|&id| self.names.get(id).map_or("<unknown-word>", String::as_str))
             .collect::<Vec<_>>()
             .join(&self.separator)
     }
@@ -148,16 +169,22 @@ impl Seq2SeqMetric {
     /// Adds one batch given as row-major id vectors: `predicted` `[batch, predicted_time]`,
     /// `targets` `[batch, target_time]`.
     pub fn add(&mut self, predicted: &[i64], predicted_time: usize, targets: &[i64], time: usize) {
-        let rows = |ids: &[i64], time: usize| -> Vec<Vec<usize>> {
+        let rows = |ids: &[i64], time: usize, reference: bool| -> Vec<Vec<usize>> {
             if time == 0 {
                 return Vec::new();
             }
             ids.chunks(time)
-                .map(|row| self.detokenizer.tokens(row))
+                .map(|row| {
+                    if reference {
+                        self.detokenizer.reference_tokens(row)
+                    } else {
+                        self.detokenizer.tokens(row)
+                    }
+                })
                 .collect()
         };
-        let gold = rows(targets, time);
-        let mut hyps = rows(predicted, predicted_time);
+        let gold = rows(targets, time, true);
+        let mut hyps = rows(predicted, predicted_time, false);
         // A decoder that produced nothing for the whole batch gives time 0: empty hypotheses.
         hyps.resize(gold.len(), Vec::new());
         self.sentences += gold.len();
@@ -292,6 +319,7 @@ mod tests {
                 .collect(),
             separator: separator.to_string(),
             eos: 0,
+            unk: None,
         }
     }
 
@@ -337,7 +365,21 @@ mod tests {
         let mut c = Seq2SeqMetric::new(Seq2SeqScore::Chrf, detok(" "));
         batch(&mut c);
         assert_eq!(c.current(), Some(chrf));
-        assert_eq!(detok("").text(&[1, 2, 9]), "ab<unk>");
+        assert_eq!(detok("").text(&[1, 2, 9]), "ab<unknown-word>");
+    }
+
+    /// A reference's unknown word (id 4 taken as `<unk>` here) never matches, not even the
+    /// hypothesis's own unknown token: gold [a <unk>] against decoded [a <unk>] is one
+    /// substitution in two.
+    #[test]
+    fn unknown_reference_words_never_match() {
+        let detokenizer = Detokenizer {
+            unk: Some(4),
+            ..detok(" ")
+        };
+        let mut per = Seq2SeqMetric::new(Seq2SeqScore::ErrorRate, detokenizer);
+        per.add(&[1, 4, 0], 3, &[1, 4, 0], 3);
+        assert_eq!(per.current(), Some(50.0));
     }
 
     /// A batch the decoder left empty (time 0) scores every sentence as empty.

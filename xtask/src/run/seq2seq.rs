@@ -306,6 +306,7 @@ fn validation_metrics(config: &Seq2SeqRunConfig, batcher: &Seq2SeqBatcher) -> Se
             names: target.tokens().to_vec().into(),
             separator: config.data.target_tokens.separator().into(),
             eos: target.eos_id().unwrap_or(usize::MAX),
+            unk: Some(target.unk_id()),
         },
     }
 }
