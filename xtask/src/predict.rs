@@ -42,10 +42,12 @@ pub fn run(args: &PredictArgs) -> Result<(), RunError> {
     }
 }
 
-/// `cargo xtask predict` of a classify run.
-fn run_classify(args: &PredictArgs) -> Result<(), RunError> {
-    let loaded = classify::load_run(&args.run)?;
-    let text = match &args.input {
+/// The text to predict on: the `FILE` argument (UTF-8), or standard input for `-` or none.
+///
+/// # Errors
+/// The file cannot be read or is not UTF-8 (the message names the file and the byte).
+pub fn read_input(args: &PredictArgs) -> Result<String, RunError> {
+    match &args.input {
         Some(path) if path.as_os_str() != "-" => {
             let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
             String::from_utf8(bytes).map_err(|error| {
@@ -54,16 +56,22 @@ fn run_classify(args: &PredictArgs) -> Result<(), RunError> {
                     path.display(),
                     error.utf8_error().valid_up_to()
                 ))
-            })?
+            })
         }
         _ => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|error| RunError::io(&PathBuf::from("<stdin>"), error))?;
-            text
+            Ok(text)
         }
-    };
+    }
+}
+
+/// `cargo xtask predict` of a classify run.
+fn run_classify(args: &PredictArgs) -> Result<(), RunError> {
+    let loaded = classify::load_run(&args.run)?;
+    let text = crate::predict::read_input(args)?;
     let numbered = data::lines_as_items(&text);
     let items: Vec<_> = numbered.iter().map(|(_, item)| item.clone()).collect();
     let batcher = loaded.lexicon.batcher()?;

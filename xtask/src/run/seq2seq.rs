@@ -11,7 +11,7 @@ pub mod config;
 mod data;
 mod report;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -521,25 +521,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), RunError> {
 /// greedy decoding (an empty line for a line without a token).
 pub fn predict(args: &PredictArgs) -> Result<(), RunError> {
     let run = load_run(&args.run)?;
-    let text = match &args.input {
-        Some(path) if path.as_os_str() != "-" => {
-            let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
-            String::from_utf8(bytes).map_err(|error| {
-                RunError::Data(format!(
-                    "{}: invalid UTF-8 at byte {} (expected UTF-8 text)",
-                    path.display(),
-                    error.utf8_error().valid_up_to()
-                ))
-            })?
-        }
-        _ => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| RunError::io(&PathBuf::from("<stdin>"), error))?;
-            text
-        }
-    };
+    let text = crate::predict::read_input(args)?;
     let lines: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
     let tokenizer = run.pipeline.source_tokenizer.clone();
     let decodable: Vec<String> = lines

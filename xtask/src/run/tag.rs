@@ -10,7 +10,7 @@ pub mod config;
 mod data;
 mod report;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -374,25 +374,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), RunError> {
 /// `token<TAB>tag` lines, a blank line after each sentence (the two-column format `eval` reads).
 pub fn predict(args: &PredictArgs) -> Result<(), RunError> {
     let run = load_run(&args.run)?;
-    let text = match &args.input {
-        Some(path) if path.as_os_str() != "-" => {
-            let bytes = std::fs::read(path).map_err(|error| RunError::io(path, error))?;
-            String::from_utf8(bytes).map_err(|error| {
-                RunError::Data(format!(
-                    "{}: invalid UTF-8 at byte {} (expected UTF-8 text)",
-                    path.display(),
-                    error.utf8_error().valid_up_to()
-                ))
-            })?
-        }
-        _ => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| RunError::io(&PathBuf::from("<stdin>"), error))?;
-            text
-        }
-    };
+    let text = crate::predict::read_input(args)?;
     let sentences: Vec<Vec<String>> = text
         .lines()
         .map(|line| {
