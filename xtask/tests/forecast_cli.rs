@@ -3,33 +3,12 @@
 //! config that reproduces it, resume, and bad input (one line naming the file, exit code 2,
 //! nothing written).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("forecast_cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn xtask(args: &[&str], dir: &Path) -> Output {
-    Command::new(XTASK)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("xtask runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{assert_refused, scratch, text, xtask};
 
 /// 240 days of two seasonal columns (period 12) with a trend, dated, all positive.
 fn write_series(dir: &Path, rows: usize) -> PathBuf {
@@ -81,21 +60,9 @@ fn run(args: &[String], dir: &Path) -> Output {
     xtask(&refs, dir)
 }
 
-/// A refused run: exit code 2, one line on stderr naming `needle`, no panic.
-#[track_caller]
-fn assert_refused(output: &Output, needle: &str) {
-    let err = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    assert!(err.contains(needle), "expected `{needle}` in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 #[test]
 fn train_eval_predict_with_naive_baselines_and_reproducible_config() {
-    let dir = scratch("train");
+    let dir = scratch("forecast_cli", "train");
     write_series(&dir, 240);
     let args = small(
         "sales.csv",
@@ -217,7 +184,7 @@ fn train_eval_predict_with_naive_baselines_and_reproducible_config() {
 
 #[test]
 fn resume_continues_to_more_epochs() {
-    let dir = scratch("resume");
+    let dir = scratch("forecast_cli", "resume");
     write_series(&dir, 150);
     let first = run(&small("sales.csv", "run", &["--target", "sales"]), &dir);
     assert!(first.status.success(), "{}", text(&first.stderr));
@@ -258,7 +225,7 @@ fn resume_continues_to_more_epochs() {
 
 #[test]
 fn bundled_sunspots_runs_with_its_default_season() {
-    let dir = scratch("sunspots");
+    let dir = scratch("forecast_cli", "sunspots");
     let out = run(
         &small("sunspots", "run", &["--epochs", "2", "--lookback", "22"]),
         &dir,
@@ -270,7 +237,7 @@ fn bundled_sunspots_runs_with_its_default_season() {
 
 #[test]
 fn bad_input_is_one_line_naming_the_file_with_exit_code_2() {
-    let dir = scratch("bad");
+    let dir = scratch("forecast_cli", "bad");
     write_series(&dir, 120);
     std::fs::write(dir.join("text.csv"), "day,sales\n1,3.5\n2,n/a\n3,4\n").unwrap();
     std::fs::write(dir.join("hole.csv"), "day,sales\n1,3.5\n2,\n3,4\n").unwrap();
@@ -325,7 +292,7 @@ fn bad_input_is_one_line_naming_the_file_with_exit_code_2() {
 
 #[test]
 fn gaps_in_the_file_are_filled_when_asked() {
-    let dir = scratch("fill");
+    let dir = scratch("forecast_cli", "fill");
     let path = write_series(&dir, 120);
     // Empty the `sales` cell of row 50: an error by default, interpolated with --fill linear.
     let csv = std::fs::read_to_string(&path).expect("read csv");

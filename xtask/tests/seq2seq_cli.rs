@@ -3,20 +3,11 @@
 //! the run folder with its heatmaps, resume, and bad input (one line, exit code 2, nothing
 //! written).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("seq2seq_cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use common::{assert_ok, assert_refused, scratch, text, xtask};
 
 /// 300 rows `abdc<TAB>C D B A`: 3–6 letters of `abcd`, the target their capitals reversed.
 fn write_pairs(dir: &Path) -> PathBuf {
@@ -73,41 +64,9 @@ fn write_config(dir: &Path, data: &Path, epochs: usize) -> PathBuf {
     path
 }
 
-fn xtask(args: &[&str], dir: &Path) -> Output {
-    Command::new(XTASK)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("xtask runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
-
-/// A refused run: exit code 2, one line on stderr naming `needle`, no panic.
-fn assert_refused(output: &Output, needle: &str) {
-    let err = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line, got: {err}");
-    assert!(err.contains(needle), "expected `{needle}` in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 #[test]
 fn train_eval_predict_resume_and_heatmaps() {
-    let dir = scratch("reverse");
+    let dir = scratch("seq2seq_cli", "reverse");
     let data = write_pairs(&dir);
     let config = write_config(&dir, &data, 3);
     let run = dir.join("run");
@@ -205,7 +164,7 @@ fn train_eval_predict_resume_and_heatmaps() {
 
 #[test]
 fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
-    let dir = scratch("bad");
+    let dir = scratch("seq2seq_cli", "bad");
     let run = dir.join("run");
     let run_arg = run.to_str().expect("utf-8");
 
@@ -282,7 +241,7 @@ fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
 
 #[test]
 fn the_transformer_trains_through_the_same_pipeline() {
-    let dir = scratch("transformer");
+    let dir = scratch("seq2seq_cli", "transformer");
     let data = write_pairs(&dir);
     let config = write_config(&dir, &data, 2);
     let text = std::fs::read_to_string(&config).expect("config");

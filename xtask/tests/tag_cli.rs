@@ -2,20 +2,11 @@
 //! file and a small CoNLL-U file, a small tagger, the run folder, resume, and bad input (one
 //! line, exit code 2, nothing written).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("tag_cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use common::{assert_ok, assert_refused, scratch, text, xtask};
 
 /// A deterministic pseudo-random index below `n`.
 fn lcg(state: &mut u32, n: usize) -> usize {
@@ -89,41 +80,9 @@ fn write_config(dir: &Path, data: &Path, chars: &str, epochs: usize) -> PathBuf 
     path
 }
 
-fn xtask(args: &[&str], dir: &Path) -> Output {
-    Command::new(XTASK)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("xtask runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
-
-/// A refused run: exit code 2, one line on stderr naming `needle`, no panic.
-fn assert_refused(output: &Output, needle: &str) {
-    let err = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line, got: {err}");
-    assert!(err.contains(needle), "expected `{needle}` in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 #[test]
 fn ner_train_eval_predict_and_resume() {
-    let dir = scratch("ner");
+    let dir = scratch("tag_cli", "ner");
     let data = write_iob2(&dir);
     let config = write_config(&dir, &data, "cnn", 2);
     let run = dir.join("run");
@@ -209,7 +168,7 @@ fn ner_train_eval_predict_and_resume() {
 
 #[test]
 fn conllu_with_char_lstm_reports_accuracy_only() {
-    let dir = scratch("conllu");
+    let dir = scratch("tag_cli", "conllu");
     let mut conllu = String::new();
     let mut state = 3u32;
     let words = [
@@ -257,7 +216,7 @@ fn conllu_with_char_lstm_reports_accuracy_only() {
 
 #[test]
 fn bad_input_is_one_line_with_exit_code_2_and_nothing_written() {
-    let dir = scratch("bad");
+    let dir = scratch("tag_cli", "bad");
     let bad = dir.join("bad.txt");
     std::fs::write(&bad, "Anna\tB-PER\nwent\tO\n\nto\tO\nSmith\tI-PER\n").expect("write");
     let run = dir.join("run");
