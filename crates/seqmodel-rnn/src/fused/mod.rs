@@ -30,7 +30,7 @@ pub(crate) mod kind;
 #[cfg(feature = "flex")]
 pub(crate) mod matmul;
 #[cfg(feature = "flex")]
-mod scratch;
+pub(crate) mod scratch;
 #[cfg(feature = "flex")]
 pub mod simd;
 mod unavailable;
