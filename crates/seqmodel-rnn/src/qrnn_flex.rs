@@ -207,6 +207,7 @@ struct Saved {
 }
 
 /// The forward pass; with `train`, also what the backward pass needs.
+#[allow(clippy::too_many_arguments)]
 fn forward(
     x: &FlexTensor,
     weight: &FlexTensor,
