@@ -42,6 +42,7 @@ use rayon::prelude::*;
 use crate::fused::matmul::{PackedMatrix, parallel_product, parallel_product_strided, product_isa};
 use crate::fused::scratch;
 use crate::fused::simd::{Isa, Portable, Simd, with_isa};
+use crate::fused::weight_cache;
 use crate::qrnn::QrnnPooling;
 
 /// The layer direction as a Burn backend extension.
@@ -236,11 +237,16 @@ fn forward(
     };
     kernel_check!(lengths.len() == batch && lengths.iter().all(|&n| n <= time));
     let bias = Contiguous::new(bias);
-    let weight = Contiguous::new(weight);
-    let weight = window_weight(d, weight.slice());
+    let source = Contiguous::new(weight);
+    let weight = window_weight(d, source.slice());
     let isa = Isa::detect();
     let padded = padded_input(d, x.slice(), &lengths);
-    let packed = PackedMatrix::transposed(&weight, d.gh(), d.k(), isa);
+    // Inference reuses the packing of weights it has seen (see `weight_cache`); training and
+    // the swapped reverse weight pack afresh.
+    let packed = match &weight {
+        Cow::Borrowed(w) if !train => weight_cache::transposed(&source.0, w, d.gh(), d.k(), isa),
+        w => Arc::new(PackedMatrix::transposed(w, d.gh(), d.k(), isa)),
+    };
     let ldc = packed.padded_n();
     let mut gates = Pooled::take(batch * time * ldc);
     let mut c_saved = Pooled::take(if train { batch * time * hidden } else { 0 });

@@ -238,3 +238,45 @@ proptest! {
         });
     }
 }
+
+/// Inference (no autodiff; the packed weights are cached between calls) equals the reference
+/// path, again on a second call, and again after new weights are loaded into the layer.
+#[test]
+fn fused_inference_matches_reference_with_cached_and_new_weights() {
+    let device = Device::flex();
+    let config = QrnnConfig::new(5, 21).with_bidirectional(true);
+    let fused = config
+        .clone()
+        .with_execution(Execution::Fused)
+        .init(&device)
+        .expect("valid config");
+    let x = tensor3(values(3, 2 * 7 * 5, 1.0), [2, 7, 5], &device);
+    let lengths = SequenceLengths::right(vec![7, 4]);
+    let check = |fused: &Qrnn| {
+        let reference = config
+            .clone()
+            .with_execution(Execution::Reference)
+            .init(&device)
+            .expect("valid config")
+            .load_state_dict(&fused.state_dict(""), "")
+            .expect("same weights");
+        let want = reference
+            .forward(x.clone(), Some(&lengths), None)
+            .expect("forward");
+        for _ in 0..2 {
+            let got = fused
+                .forward(x.clone(), Some(&lengths), None)
+                .expect("forward");
+            let diff = max_abs_diff(&to_vec(got.output), &to_vec(want.output.clone()));
+            assert!(diff <= TOLERANCE, "output differs by {diff}");
+            let diff = max_abs_diff(&to_vec(got.state), &to_vec(want.state.clone()));
+            assert!(diff <= TOLERANCE, "state differs by {diff}");
+        }
+    };
+    check(&fused);
+    let other = config.init(&device).expect("valid config");
+    let fused = fused
+        .load_state_dict(&other.state_dict(""), "")
+        .expect("new weights");
+    check(&fused);
+}

@@ -35,7 +35,7 @@ pub(crate) mod scratch;
 pub mod simd;
 mod unavailable;
 #[cfg(feature = "flex")]
-mod weight_cache;
+pub(crate) mod weight_cache;
 
 use burn::config::Config;
 #[cfg(any(feature = "flex", feature = "wgpu"))]
