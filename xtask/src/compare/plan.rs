@@ -145,7 +145,7 @@ impl Plan {
     }
 
     /// Every run of the method table, task by task (the cheapest first: forecast, tag,
-    /// classify), encoder by encoder, seed by seed.
+    /// classify), seed by seed, encoder by encoder.
     pub fn table_jobs(&self) -> Vec<Job> {
         let mut jobs = Vec::new();
         let mut tasks = self.tasks.clone();
@@ -154,9 +154,10 @@ impl Plan {
             TableTask::Tag => 1,
             TableTask::Classify => 2,
         });
+        // Seed by seed within a task: an interrupted comparison has whole seeds to report.
         for task in tasks {
-            for encoder in &self.encoders {
-                for seed in 0..self.seeds {
+            for seed in 0..self.seeds {
+                for encoder in &self.encoders {
                     let mut args = strings(&["train", "--task", task.name()]);
                     args.extend(strings(&["--data", task.data(), "--encoder", encoder]));
                     if task == TableTask::Tag {
