@@ -79,6 +79,8 @@ mod lstm;
 mod lstm_cell;
 mod lstm_layer_norm;
 mod qrnn;
+#[cfg(feature = "flex")]
+mod qrnn_flex;
 mod rnn;
 mod rnn_cell;
 mod scan;

@@ -9,9 +9,13 @@
 //! - fo-pooling: `c_t = f_t * c_{t-1} + (1 - f_t) * z_t`, `h_t = o_t * c_t`
 //! - ifo-pooling: `c_t = f_t * c_{t-1} + i_t * z_t`, `h_t = o_t * c_t`
 //!
-//! The recurrence runs as a log-depth scan over whole tensors (the crate's `scan` module). The
-//! reverse direction reads the window the other way (`[x_{t+1}, x_t]`): it is the forward
-//! machinery on the time-reversed sequence.
+//! On flex (`f32`, [`Execution::Auto`] or [`Execution::Fused`]) each layer direction is one op
+//! (the crate's `qrnn_flex` module): one packed GEMM producing every gate of every step, then
+//! one host pass squashing the gates and running the pooling, with a handwritten backward.
+//! Elsewhere (other backends, other float types, zoneout while training, or
+//! [`Execution::Reference`]) the gates are Burn matmuls and the recurrence a log-depth scan over
+//! whole tensors (the crate's `scan` module). The reverse direction reads the window the other
+//! way (`[x_{t+1}, x_t]`): it is the forward machinery on the time-reversed sequence.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -20,6 +24,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use crate::align::LeftAlignment;
 use crate::driver::{RecurrentOutput, check_common};
+use crate::fused::{Execution, FusedUnavailable};
 use crate::scan::linear_scan;
 #[cfg(feature = "flex")]
 use crate::squash_flex::{sigmoid, tanh};
@@ -78,6 +83,10 @@ pub struct QrnnConfig {
     /// `D * H`), as in residual stacks.
     #[config(default = false)]
     pub residual: bool,
+    /// The one-op kernel on flex or the reference path (see the module docs); with
+    /// [`Execution::Fused`], `forward` fails where the kernel cannot run the call.
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
 }
 
 /// The gate convolution of one layer and direction.
@@ -119,6 +128,9 @@ pub struct Qrnn {
     /// The pooling (not a parameter).
     #[module(skip)]
     pub pooling: QrnnPooling,
+    /// One-op kernel or reference path (not a parameter; not saved in records).
+    #[module(skip)]
+    pub execution: Execution,
 }
 
 impl QrnnConfig {
@@ -186,6 +198,7 @@ impl QrnnConfig {
             window: self.window,
             residual: self.residual,
             pooling: self.pooling,
+            execution: self.execution,
         })
     }
 }
@@ -211,6 +224,10 @@ impl Qrnn {
     /// - output: `[batch, time, directions * hidden_size]`, exactly 0 past each length
     /// - state: `c_n` `[num_layers * directions, batch, hidden_size]` at each sequence's last
     ///   real step (for the reverse direction: after its step 0)
+    ///
+    /// Fails with [`Error::InputShape`] or [`Error::Lengths`] naming the input, and, with
+    /// [`Execution::Fused`], with [`Error::FusedUnavailable`] where the one-op kernel cannot
+    /// run (not flex, not `f32`, zoneout while training).
     ///
     /// ```
     /// use burn::tensor::{Device, Tensor};
@@ -246,6 +263,16 @@ impl Qrnn {
             });
         }
         let device = input.device();
+        let fused = match (self.execution, self.fused_unavailable(&input)) {
+            (Execution::Reference, _) | (Execution::Auto, Some(_)) => false,
+            (_, None) => true,
+            (Execution::Fused, Some(reason)) => {
+                return Err(Error::FusedUnavailable {
+                    layer: "Qrnn",
+                    reason,
+                });
+            }
+        };
         let cells = self.num_layers * self.directions();
         if let Some(c0) = &initial {
             let expected = [cells, batch, self.hidden_size];
@@ -273,8 +300,9 @@ impl Qrnn {
         let alignment = lengths
             .filter(|l| l.side() == PadSide::Left)
             .map(|l| LeftAlignment::new(l.as_slice(), time, &device));
-        // `[batch, time, 1]`: 1 at real steps, 0 at (trailing, after alignment) padding.
-        let keep = lengths.map(|l| {
+        // `[batch, time, 1]`: 1 at real steps, 0 at (trailing, after alignment) padding. The
+        // one-op kernel takes the lengths instead.
+        let keep = lengths.filter(|_| !fused).map(|l| {
             let values: Vec<f32> = l
                 .as_slice()
                 .iter()
@@ -290,6 +318,10 @@ impl Qrnn {
             // x_{t+1} of the reverse window reads the first padding step: it must be 0.
             x = x * keep.clone();
         }
+        let steps: Vec<usize> = match lengths {
+            Some(lengths) => lengths.as_slice().to_vec(),
+            None => vec![time; batch],
+        };
         let mut finals = Vec::with_capacity(cells);
         for layer in 0..self.num_layers {
             if layer > 0 {
@@ -306,7 +338,11 @@ impl Qrnn {
                     None => Tensor::zeros([batch, self.hidden_size], &device),
                 };
                 let reverse = d == 1;
-                let (h, c_n) = self.direction(&self.gates[k], x.clone(), keep.clone(), c0, reverse);
+                let (h, c_n) = if fused {
+                    self.fused_direction(&self.gates[k], x.clone(), &steps, c0, reverse)
+                } else {
+                    self.direction(&self.gates[k], x.clone(), keep.clone(), c0, reverse)
+                };
                 outputs.push(h);
                 finals.push(c_n);
             }
@@ -328,6 +364,73 @@ impl Qrnn {
             output: x,
             state: Tensor::stack(finals, 0),
         })
+    }
+
+    /// Why the one-op kernel cannot run on `input` (`None`: it can).
+    fn fused_unavailable(&self, input: &Tensor<3>) -> Option<FusedUnavailable> {
+        #[cfg(feature = "flex")]
+        {
+            let device = input.device();
+            if !crate::qrnn_flex::applies(&device, input.dtype()) {
+                return Some(if input.dtype() != burn::tensor::DType::F32 {
+                    FusedUnavailable::DType {
+                        dtype: format!("{:?}", input.dtype()),
+                    }
+                } else {
+                    FusedUnavailable::Backend {
+                        device: format!("{device:?}"),
+                    }
+                });
+            }
+            self.zoneout_active(&device)
+                .then_some(FusedUnavailable::Zoneout)
+        }
+        #[cfg(not(feature = "flex"))]
+        {
+            let _ = input;
+            Some(FusedUnavailable::NotCompiled)
+        }
+    }
+
+    /// Whether zoneout acts in this call: training on an autodiff device with `zoneout > 0`.
+    fn zoneout_active(&self, device: &Device) -> bool {
+        self.zoneout.prob > 0.0 && self.zoneout.training.is_enabled() && device.is_autodiff()
+    }
+
+    /// [`Qrnn::direction`] as the one-op kernel on flex: right-aligned `x`
+    /// `[batch, time, In]` with `lengths` real steps per row.
+    #[cfg(feature = "flex")]
+    fn fused_direction(
+        &self,
+        gates: &QrnnGates,
+        x: Tensor<3>,
+        lengths: &[usize],
+        c0: Tensor<2>,
+        reverse: bool,
+    ) -> (Tensor<3>, Tensor<2>) {
+        crate::qrnn_flex::direction(
+            x,
+            gates.weight.val(),
+            gates.bias.val(),
+            c0,
+            lengths.to_vec(),
+            self.pooling,
+            self.window,
+            reverse,
+        )
+    }
+
+    /// Never called: without flex, [`Qrnn::fused_unavailable`] always names a reason.
+    #[cfg(not(feature = "flex"))]
+    fn fused_direction(
+        &self,
+        gates: &QrnnGates,
+        x: Tensor<3>,
+        _lengths: &[usize],
+        c0: Tensor<2>,
+        reverse: bool,
+    ) -> (Tensor<3>, Tensor<2>) {
+        self.direction(gates, x, None, c0, reverse)
     }
 
     /// One layer and direction over right-aligned `x` (`[batch, time, In]`, 0 at padding):
@@ -399,7 +502,7 @@ impl Qrnn {
     /// to 1 with probability `zoneout`; elsewhere `f` is unchanged.
     fn zoneout_forget(&self, f: Tensor<3>) -> Tensor<3> {
         let p = self.zoneout.prob;
-        if p == 0.0 || !self.zoneout.training.is_enabled() || !f.device().is_autodiff() {
+        if !self.zoneout_active(&f.device()) {
             return f;
         }
         let zoned = f.random_like(Distribution::Bernoulli(p));

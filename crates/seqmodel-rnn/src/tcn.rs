@@ -54,6 +54,12 @@ pub struct TcnConfig {
 impl TcnConfig {
     /// Steps one output sees: `1 + 2 (k - 1) (2^levels - 1)` (two convolutions per block).
     /// Causal: the steps `t - rf + 1 ..= t`; centred: a window of that width around `t`.
+    ///
+    /// Size it to about twice the longest dependency to be learnt: a step near the edge of the
+    /// field reaches the output only through the few tap paths whose offsets add up to its
+    /// distance, and its gradient at initialisation is ~25x weaker than mid-field (a causal
+    /// TCN with the lag at the edge stayed at chance on `cargo xtask long-range`; see
+    /// `docs/results.md`).
     pub fn receptive_field(&self) -> usize {
         let dilations: usize = (0..self.num_levels).map(|l| 1usize << l).sum();
         1 + 2 * self.kernel_size.saturating_sub(1) * dilations

@@ -412,3 +412,53 @@ fn tcn_learns_to_recall_a_symbol_through_noise() {
     );
     assert!(accuracy >= 0.9, "held-out accuracy {accuracy}");
 }
+
+/// Mean `|d out_{T-1} / d x_{T-1-offset}|` of a causal TCN (8 inputs, 32 channels, `levels`
+/// levels) at initialisation, relative to the same at offset 0, over a few seeds.
+fn tcn_gradient_at(levels: usize, time: usize, offsets: &[usize]) -> Vec<f64> {
+    let device = Device::flex().autodiff();
+    let mut by_offset = vec![0.0f64; time];
+    for seed in 1..=6 {
+        device.seed(seed);
+        let tcn = TcnConfig::new(8, 32)
+            .with_num_levels(levels)
+            .init(&device)
+            .expect("valid");
+        let x = tensor3(values(seed, 4 * time * 8, 1.0), [4, time, 8], &device).require_grad();
+        let out = tcn.forward(x.clone(), None).expect("forward");
+        let grads = out.narrow(1, time - 1, 1).sum().backward();
+        let g = to_vec(x.grad(&grads).expect("input gradient"));
+        for (i, v) in g.iter().enumerate() {
+            by_offset[time - 1 - (i / 8) % time] += f64::from(v.abs());
+        }
+    }
+    offsets
+        .iter()
+        .map(|&o| by_offset[o] / by_offset[0])
+        .collect()
+}
+
+/// Why `cargo xtask long-range` sizes the TCN's receptive field to twice the lag: a step near
+/// the edge of the field reaches the last output only through the few tap paths whose
+/// offsets add up to its distance (with 4 levels of kernel 3, offset 50 of 60 needs the
+/// oldest tap of both convolutions at dilations 4 and 8), so its gradient is far weaker than
+/// mid-field. Measured: ~4e-4 at offset 50 with 4 levels (field 61) against ~1e-2 with 5
+/// (field 125); with 4 levels the copy task at lag 50 stayed at chance for 1,000 steps, with
+/// 5 it was solved in 50 (docs/results.md).
+#[test]
+fn tcn_gradient_fades_at_the_edge_of_its_receptive_field() {
+    let edge = tcn_gradient_at(4, 51, &[50, 25]);
+    let mid = tcn_gradient_at(5, 51, &[50]);
+    assert!(
+        edge[0] * 5.0 < edge[1],
+        "4 levels: offset 50 (edge) {:.2e} should be far below offset 25 {:.2e}",
+        edge[0],
+        edge[1]
+    );
+    assert!(
+        edge[0] * 5.0 < mid[0],
+        "offset 50: 4 levels {:.2e} should be far below 5 levels {:.2e}",
+        edge[0],
+        mid[0]
+    );
+}

@@ -30,12 +30,12 @@ pub(crate) mod kind;
 #[cfg(feature = "flex")]
 pub(crate) mod matmul;
 #[cfg(feature = "flex")]
-mod scratch;
+pub(crate) mod scratch;
 #[cfg(feature = "flex")]
 pub mod simd;
 mod unavailable;
 #[cfg(feature = "flex")]
-mod weight_cache;
+pub(crate) mod weight_cache;
 
 use burn::config::Config;
 #[cfg(any(feature = "flex", feature = "wgpu"))]

@@ -37,6 +37,12 @@ pub enum FusedUnavailable {
         /// The cell's type name.
         cell: &'static str,
     },
+    /// A Quasi-RNN whose zoneout acts in this call (training, `zoneout > 0`).
+    #[error(
+        "a Quasi-RNN with zoneout has no fused kernel while training: set zoneout = 0, or run \
+         inference"
+    )]
+    Zoneout,
     /// A tensor that is not `f32`.
     #[error("the fused kernels run f32 tensors, found {dtype}")]
     DType {

@@ -43,7 +43,7 @@ static CLOCK: AtomicU64 = AtomicU64::new(0);
 
 /// `PackedMatrix::transposed(w, n, k, isa)` for the row-major `w: [n, k]` viewed by `source`,
 /// from the cache when these exact values were packed before.
-pub(super) fn transposed(
+pub(crate) fn transposed(
     source: &FlexTensor,
     w: &[f32],
     n: usize,
