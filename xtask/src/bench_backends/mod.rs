@@ -8,6 +8,8 @@
 //!   built-in (where one exists) timed in interleaved rounds of the same run, with the ratio.
 //! - `sweep` ([`sweep`]): every layer's forward pass against the sequence length (16 … 4096)
 //!   and the batch (1 … 256); points over the time or memory cap are skipped and listed.
+//! - `tasks` ([`tasks`]): one training epoch per task on flex, s/epoch and sequences/s,
+//!   beside PyTorch's scripts with `--torch`.
 //! - `a` … `g` ([`rnn_cases`]): the recurrent issue's cases (fused and reference paths, and
 //!   PyTorch with `--torch`).
 //!
@@ -23,6 +25,7 @@ mod report;
 mod rnn_cases;
 mod sweep;
 mod table;
+mod tasks;
 mod timing;
 
 use std::path::PathBuf;
@@ -38,7 +41,8 @@ pub use layers::{Layer, Mode};
     after_help = "Examples:\n  cargo xtask bench-backends --quick\n  cargo xtask bench-backends \
                   --json bench/results/bench_backends_layers.json\n  cargo xtask bench-backends \
                   --cases layers --layers lstm,mha --modes train --backend flex\n  cargo xtask \
-                  bench-backends --cases a,b --torch ~/.venvs/torch/bin/python"
+                  bench-backends --cases a,b --torch ~/.venvs/torch/bin/python\n  cargo xtask bench-backends \
+                  --cases tasks --torch ~/.venvs/torch/bin/python"
 )]
 pub struct BenchBackendsArgs {
     /// Devices to run on: flex, ndarray, wgpu (repeat the flag or separate with commas;
@@ -70,8 +74,9 @@ pub struct BenchBackendsArgs {
     /// Layers table: leaving out `burn` skips Burn's built-ins (seqmodel's layer always runs).
     #[arg(long = "impl", value_delimiter = ',', value_enum)]
     pub impls: Vec<Impl>,
-    /// Also time PyTorch's CPU modules on cases a-g, in this run, with this Python (one that
-    /// has torch, e.g. `~/.venvs/torch/bin/python`; runs `bench/torch_rnn.py`).
+    /// Also time PyTorch, in this run, with this Python (one that has torch, e.g.
+    /// `~/.venvs/torch/bin/python`): its CPU modules on cases a-g (`bench/torch_rnn.py`) and
+    /// one epoch of each task's script in `bench/tasks/` on `tasks`.
     #[arg(long)]
     pub torch: Option<String>,
 }
@@ -97,6 +102,10 @@ pub enum CaseId {
     Layers,
     /// Every layer's forward time against sequence length and batch, on every device.
     Sweep,
+    /// One training epoch per task on flex (classify, tag, seq2seq, forecast): s/epoch and
+    /// sequences/s, beside PyTorch's `bench/tasks/` scripts with --torch (minutes; never in
+    /// the default set).
+    Tasks,
 }
 
 impl CaseId {
@@ -122,6 +131,7 @@ impl CaseId {
             CaseId::G => "g",
             CaseId::Layers => "layers",
             CaseId::Sweep => "sweep",
+            CaseId::Tasks => "tasks",
         }
     }
 }
@@ -168,6 +178,8 @@ struct Output {
     skipped: Vec<report::Skipped>,
     /// Rows of cases a-g.
     rnn_cases: Vec<rnn_cases::Row>,
+    /// Training throughput per task.
+    tasks: Vec<tasks::TaskRow>,
 }
 
 /// Run the benchmark.
@@ -177,6 +189,14 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     } else {
         args.cases.clone()
     };
+    if let Some(path) = &args.plot
+        && !cases.contains(&CaseId::Sweep)
+    {
+        return Err(format!(
+            "--plot {}: nothing to draw: the plot shows the sweep; add `sweep` to --cases",
+            path.display()
+        ));
+    }
     let backends = if !args.backends.is_empty() {
         args.backends.clone()
     } else if args.quick {
@@ -201,6 +221,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         rows: Vec::new(),
         skipped: Vec::new(),
         rnn_cases: Vec::new(),
+        tasks: Vec::new(),
     };
     let rnn_ids: Vec<CaseId> = cases
         .iter()
@@ -272,6 +293,9 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             }
         }
     }
+    if cases.contains(&CaseId::Tasks) {
+        out.tasks = tasks::run_tasks(args.torch.as_deref())?;
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -287,14 +311,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         .clone()
         .or_else(|| args.json.as_ref().map(|j| j.with_extension("png")));
     if let Some(path) = plot_path {
-        if panels.is_empty() {
-            if args.plot.is_some() {
-                return Err(format!(
-                    "--plot {}: nothing to draw: the plot shows the sweep; add `sweep` to --cases",
-                    path.display()
-                ));
-            }
-        } else {
+        if !panels.is_empty() {
             plot::draw(&panels, &path)?;
             println!("drew {}", path.display());
         }
