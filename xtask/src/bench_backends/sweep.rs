@@ -1,9 +1,9 @@
 //! The scaling sweep (`--cases sweep`): each layer's forward pass against the sequence length
 //! (16 … 4096 at batch 8) and against the batch (1 … 256 at length 64), width 64, on each
-//! device. A point is skipped, with its reason, when its predicted run time exceeds the
-//! per-run cap (the previous point's median scaled by the growth of the FLOP count) or its
-//! attention scores would exceed the memory cap; every larger point of that line is skipped
-//! with it.
+//! device. A point is skipped, with its reason, when the point before it already took longer
+//! than the per-run cap, when its predicted run time (the previous median scaled by the growth
+//! of the FLOP count) exceeds [`PREDICTION_SLACK`] times the cap, or when its attention scores
+//! would exceed the memory cap; every larger point of that line is skipped with it.
 
 use std::time::Duration;
 
@@ -68,6 +68,9 @@ impl Axis {
     }
 }
 
+/// How far over the per-run cap a FLOP-count prediction must be to skip a point unmeasured.
+pub const PREDICTION_SLACK: f64 = 8.0;
+
 /// The sweep's limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -124,10 +127,19 @@ pub fn skip_reason(
         ));
     }
     let (prev_shape, prev_ms) = previous?;
+    let cap = limits.run_cap.as_secs_f64() * 1e3;
+    if prev_ms > cap {
+        return Some(format!(
+            "the point before took {prev_ms:.0} ms per run > the {cap:.0} ms cap"
+        ));
+    }
+    // FLOPs overstate the growth where fixed costs dominate (small shapes, wgpu's launches):
+    // only a prediction far over the cap skips a point unmeasured.
     let growth = flops(layer, Mode::Forward, shape) / flops(layer, Mode::Forward, prev_shape);
     let predicted = prev_ms * growth;
-    let cap = limits.run_cap.as_secs_f64() * 1e3;
-    (predicted > cap).then(|| format!("predicted {predicted:.0} ms per run > the {cap:.0} ms cap"))
+    (predicted > PREDICTION_SLACK * cap).then(|| {
+        format!("predicted {predicted:.0} ms per run > {PREDICTION_SLACK} x the {cap:.0} ms cap")
+    })
 }
 
 /// One layer's timed points along `axis`: `(value, median ms)`.
@@ -228,14 +240,24 @@ mod tests {
         let next = Axis::Length.shape(32);
         // The first point is always timed (when its scores fit).
         assert_eq!(skip_reason(Layer::Lstm, small, None, &limits), None);
-        // LSTM FLOPs double with the length: 200 ms -> 400 ms fits, 300 ms -> 600 ms does not.
+        // LSTM FLOPs double with the length: a 300 ms point is followed (600 ms predicted,
+        // under 8 x 500 ms), a 600 ms one is over the cap itself.
         assert_eq!(
-            skip_reason(Layer::Lstm, next, Some((small, 200.0)), &limits),
+            skip_reason(Layer::Lstm, next, Some((small, 300.0)), &limits),
             None
         );
         let reason =
-            skip_reason(Layer::Lstm, next, Some((small, 300.0)), &limits).expect("over the cap");
-        assert!(reason.contains("predicted 600 ms"), "{reason}");
+            skip_reason(Layer::Lstm, next, Some((small, 600.0)), &limits).expect("over the cap");
+        assert!(reason.contains("took 600 ms"), "{reason}");
+        // MHA from 16 to 2048 steps: the FLOPs grow ~1900x, 5 ms to ~9.7 s > 8 x 500 ms.
+        let reason = skip_reason(
+            Layer::Mha,
+            Axis::Length.shape(2048),
+            Some((small, 5.0)),
+            &limits,
+        )
+        .expect("predicted over");
+        assert!(reason.contains("predicted"), "{reason}");
         // Additive attention at 4096 steps: 8 x 4096 x 4096 x 64 floats = 32 GiB.
         let reason = skip_reason(Layer::Additive, Axis::Length.shape(4096), None, &limits)
             .expect("over the memory cap");
