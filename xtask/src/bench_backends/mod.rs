@@ -277,7 +277,7 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     if cases.contains(&CaseId::Sweep) {
         for (backend, device) in &devices {
             for axis in [sweep::Axis::Length, sweep::Axis::Batch] {
-                let (rows, skipped, lines) = sweep::run_sweep(
+                let result = sweep::run_sweep(
                     axis,
                     &layers,
                     args.quick,
@@ -285,10 +285,10 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
                     backend.as_str(),
                     &out.peak,
                 )?;
-                out.rows.extend(rows);
-                out.skipped.extend(skipped);
+                out.rows.extend(result.rows);
+                out.skipped.extend(result.skipped);
                 if axis == sweep::Axis::Length {
-                    panels.push(plot::panel(backend.as_str(), &lines));
+                    panels.push(plot::panel(backend.as_str(), &result.lines));
                 }
             }
         }
@@ -310,11 +310,11 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         .plot
         .clone()
         .or_else(|| args.json.as_ref().map(|j| j.with_extension("png")));
-    if let Some(path) = plot_path {
-        if !panels.is_empty() {
-            plot::draw(&panels, &path)?;
-            println!("drew {}", path.display());
-        }
+    if let Some(path) = plot_path
+        && !panels.is_empty()
+    {
+        plot::draw(&panels, &path)?;
+        println!("drew {}", path.display());
     }
     Ok(())
 }

@@ -145,6 +145,16 @@ pub fn skip_reason(
 /// One layer's timed points along `axis`: `(value, median ms)`.
 pub type Line = Vec<(usize, f64)>;
 
+/// What a sweep along one axis on one device yields.
+pub struct SweepResult {
+    /// The timed points' rows.
+    pub rows: Vec<Row>,
+    /// The points not timed, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Each layer's line, for the plot.
+    pub lines: Vec<(Layer, Line)>,
+}
+
 /// Sweeps each of `layers` along `axis` on `device` (called `name`), printing a grid (one
 /// line per layer, one column per value, `-` for a skipped point) and returning the rows,
 /// the skipped points and each layer's line.
@@ -155,7 +165,7 @@ pub fn run_sweep(
     device: &Device,
     name: &str,
     peak: &Peak,
-) -> Result<(Vec<Row>, Vec<Skipped>, Vec<(Layer, Line)>), String> {
+) -> Result<SweepResult, String> {
     let limits = Limits::new(quick);
     let values = axis.values(quick);
     let label = match axis {
@@ -216,7 +226,11 @@ pub fn run_sweep(
             println!("  skipped {} at {shape}: {}", s.layer, s.reason);
         }
     }
-    Ok((rows, skipped, lines))
+    Ok(SweepResult {
+        rows,
+        skipped,
+        lines,
+    })
 }
 
 #[cfg(test)]
