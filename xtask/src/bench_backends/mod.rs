@@ -300,8 +300,9 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         println!(
-            "\nwrote {} rows ({} skipped points) to {}",
+            "\nwrote {} rows, {} task rows and {} skipped points to {}",
             out.rows.len() + out.rnn_cases.len(),
+            out.tasks.len(),
             out.skipped.len(),
             path.display()
         );
