@@ -6,6 +6,7 @@ mod bench_backends;
 mod bench_data;
 mod check_layering;
 mod ci;
+mod compare;
 mod devices;
 mod eval;
 mod long_range;
@@ -47,6 +48,10 @@ enum Command {
     /// length 16-4096 and batch 1-256; `--json FILE`, a log-log PNG, `--quick`; the recurrent
     /// issue's cases a-g (and PyTorch with `--torch`).
     BenchBackends(bench_backends::BenchBackendsArgs),
+    /// The method table measured: every encoder on classify, tag and forecast over seeds
+    /// (score, parameters, s/epoch, latency, peak memory), and the RNN vs LSTM+attention stock
+    /// case study with the naive forecast; docs/comparison.md and its charts.
+    Compare(compare::CompareArgs),
     /// Fail when a crate depends on one it must not (metrics on Burn, a layer on the trainer,
     /// a crate on one of its own layer or above); the rules are in xtask/src/layering.rs.
     CheckLayering(check_layering::CheckLayeringArgs),
@@ -76,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::Devices(args) => devices::run(&args),
         Command::BenchData(args) => bench_data::run(&args),
         Command::BenchBackends(args) => bench_backends::run(&args),
+        Command::Compare(args) => return run_job(compare::run(&args)),
         Command::CheckLayering(args) => check_layering::run(&args),
         Command::Seq2seqLengths(args) => seq2seq_lengths::run(&args),
         Command::LongRange(args) => long_range::run(&args),

@@ -14,6 +14,7 @@ use crate::run::error::RunError;
 use crate::run::forecast::ForecastFlags;
 use crate::run::report::{self, REPORT_FILE, ReportInputs};
 use crate::run::seq2seq::Seq2SeqFlags;
+use crate::run::summary::RunSummary;
 use crate::run::tag::TagFlags;
 
 /// Options of `cargo xtask train`. With none: classify rt-polarity with a BiLSTM (the PyTorch
@@ -476,6 +477,20 @@ fn run_classify(args: &TrainArgs) -> Result<(), RunError> {
         device: device_text,
         dir: &out,
     })?;
+    RunSummary::new(
+        (
+            "classify",
+            &config.data.source,
+            report::encoder_tag(&config),
+        ),
+        config.train.seed,
+        &trained.summary.epochs,
+        trained.epoch,
+        classify::parameter_count(&trained.model),
+    )
+    .score("accuracy", test.report.accuracy * 100.0)
+    .score("macro_f1", test.report.macro_avg.f_score * 100.0)
+    .write(&out)?;
     println!(
         "test: accuracy {:.2} %, macro-F1 {:.2} % ({} examples, weights of epoch {}); report: {}",
         test.report.accuracy * 100.0,

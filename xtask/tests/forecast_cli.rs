@@ -116,6 +116,26 @@ fn train_eval_predict_with_naive_baselines_and_reproducible_config() {
     let seasonal_mae = scores["scores"][2]["mae"].as_f64().unwrap();
     let naive_mae = scores["scores"][1]["mae"].as_f64().unwrap();
     assert!(seasonal_mae < naive_mae, "{scores}");
+    // summary.json, the form every task writes, carries the same scores.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["task"], "forecast");
+    assert_eq!(
+        summary["test"]["naive_mae"].as_f64(),
+        Some(naive_mae),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["test"]["seasonal_mae"].as_f64(),
+        Some(seasonal_mae),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["test"]["mae"].as_f64(),
+        scores["scores"][0]["mae"].as_f64(),
+        "{summary}"
+    );
 
     // eval prints the same table as the report.
     let eval = xtask(&["eval", "--run", "run"], &dir);

@@ -95,8 +95,22 @@ fn train_eval_predict_resume_and_heatmaps() {
         "attention-1.png",
         "attention-2.png",
         "loss.png",
+        "summary.json",
     ] {
         assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).expect("summary"))
+            .expect("summary JSON");
+    assert_eq!(summary["task"], "seq2seq");
+    for score in [
+        "greedy_error_rate",
+        "beam_error_rate",
+        "greedy_exact",
+        "beam_bleu",
+    ] {
+        let value = summary["test"][score].as_f64();
+        assert!(value.is_some_and(f64::is_finite), "{score} in {summary}");
     }
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).expect("metrics");
     assert_eq!(metrics.lines().count(), 3, "{metrics}");

@@ -108,9 +108,21 @@ fn ner_train_eval_predict_and_resume() {
         "metrics.jsonl",
         "model.bpk",
         "report.md",
+        "summary.json",
     ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).expect("summary"))
+            .expect("summary JSON");
+    for score in ["accuracy", "entity_f1", "entity_f1_strict"] {
+        let value = summary["test"][score].as_f64();
+        assert!(
+            value.is_some_and(|v| (0.0..=100.0).contains(&v)),
+            "{score} in {summary}"
+        );
+    }
+    assert_eq!(summary["epochs_run"], 2);
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).expect("metrics");
     assert_eq!(metrics.lines().count(), 2, "{metrics}");
     for name in ["\"accuracy\"", "\"entity_f1\"", "\"entity_f1_strict\""] {

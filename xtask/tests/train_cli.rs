@@ -208,6 +208,22 @@ fn train_eval_predict_and_a_finished_run_is_kept() {
         report.contains("| accuracy |") && report.contains("| seed | 5 |"),
         "{report}"
     );
+    // The same scores for scripts, with the run's costs.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).expect("summary.json"))
+            .expect("summary JSON");
+    assert_eq!(summary["task"], "classify");
+    assert_eq!(summary["seed"], 5);
+    let accuracy = summary["test"]["accuracy"].as_f64().expect("accuracy");
+    assert!(
+        report.contains(&format!("| accuracy | {accuracy:.2} % |")),
+        "{accuracy} vs {report}"
+    );
+    assert!(
+        summary["peak_rss_bytes"]
+            .as_u64()
+            .is_some_and(|b| b > 1 << 20)
+    );
 
     // The same command again: refused, the finished run untouched.
     let again = xtask(&["train", "--config", config, "--out", "run"], &dir);

@@ -170,7 +170,7 @@ impl Attention for LuongAttention {
         }
         let mask = score_mask(MODULE, shape, key_padding_mask, None)?;
         let keys = match &self.general {
-            Some(w) => w.forward(keys),
+            Some(w) => seqmodel_rnn::fast_linear(w, keys),
             None => keys,
         };
         let scores = query.matmul(keys.swap_dims(1, 2));

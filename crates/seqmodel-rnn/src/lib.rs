@@ -68,10 +68,13 @@ mod cell;
 mod driver;
 mod error;
 mod fast_dropout;
+mod fast_linear;
 mod fused;
 mod gate_weights;
 mod gru;
 mod gru_cell;
+#[cfg(feature = "flex")]
+mod linear_flex;
 mod lstm;
 mod lstm_cell;
 mod lstm_layer_norm;
@@ -91,6 +94,7 @@ pub use cell::{Cell, CellState, Direction, PaddingMask, run_time_loop};
 pub use driver::{RecurrentOutput, StepOutput};
 pub use error::{Error, Result};
 pub use fast_dropout::{FastDropout, FastDropoutConfig};
+pub use fast_linear::fast_linear;
 pub use fused::{Execution, FusedUnavailable, uses_fused_kernel};
 #[cfg(feature = "flex")]
 pub use fused::{ISA_ENV, Isa};

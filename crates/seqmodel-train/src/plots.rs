@@ -1,7 +1,8 @@
 //! PNG pictures of a run, drawn with [plotters](https://docs.rs/plotters): the loss and
 //! validation-metric curves of `metrics.jsonl` ([`plot_curves`]), a confusion matrix
 //! ([`plot_confusion`]), a forecast against the actual series ([`plot_series`]) and an attention
-//! heatmap of a decoded sequence ([`plot_attention`]).
+//! heatmap of a decoded sequence ([`plot_attention`]), line charts ([`plot_lines`]) and bar
+//! charts with whiskers over seeds ([`plot_bars`]).
 //!
 //! Text is drawn with a bundled font (DejaVu Sans, `assets/DejaVuSans.ttf`, registered once per
 //! process), so drawing needs no system font library. Every picture is drawn to
@@ -61,10 +62,12 @@ use crate::checkpoint::sync_dir;
 use crate::epoch_log::EpochRecord;
 
 mod attention;
+mod bars;
 mod lines;
 mod loglog;
 
 pub use attention::{MAX_ATTENTION_TOKENS, plot_attention};
+pub use bars::{BAR_PANEL_SIZE, Bar, BarPanel, plot_bars};
 pub use lines::{LINES_SIZE, plot_lines};
 pub use loglog::{LOG_LOG_PANEL_SIZE, LogLogPanel, plot_log_log};
 

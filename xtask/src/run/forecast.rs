@@ -22,6 +22,7 @@ use crate::predict::PredictArgs;
 use crate::run::config::CONFIG_FILE;
 use crate::run::config::TaskName;
 use crate::run::report::REPORT_FILE;
+use crate::run::summary::RunSummary;
 use crate::train::{TrainArgs, start_or_resume};
 
 use super::error::RunError;
@@ -321,6 +322,36 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
         split_sizes: sizes,
         dir: &out,
     })?;
+    let mut run_summary = RunSummary::new(
+        (
+            "forecast",
+            &config.data.source,
+            format!(
+                "{}{}",
+                crate::run::report::encoder_word(&config.model.encoder),
+                if config.model.attention == ForecastAttention::Additive {
+                    "+attention"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        config.train.seed,
+        &trained.summary.epochs,
+        trained.epoch,
+        pipeline::parameter_count(&trained.model),
+    );
+    for (who, scores) in [
+        ("", &test.model),
+        ("naive_", &test.naive),
+        ("seasonal_", &test.seasonal),
+    ] {
+        run_summary = run_summary
+            .score(&format!("{who}mae"), scores.mae)
+            .score(&format!("{who}rmse"), scores.rmse)
+            .score(&format!("{who}smape"), scores.smape);
+    }
+    run_summary.write(&out)?;
     println!(
         "test ({} windows, weights of epoch {}):\n{}report: {}",
         test.windows,
@@ -355,6 +386,17 @@ fn run_set(
         target_columns: targets,
         window: WindowConfig::new(run.config.data.lookback, run.config.data.horizon),
         train_rows: 0..0,
+    })
+}
+
+/// Milliseconds of batch-1 forecasts of up to `examples` test windows of the run in `dir`
+/// (see [`crate::run::latency::latency_ms`]).
+pub fn latency_ms(dir: &Path, examples: usize) -> Result<Vec<f64>, RunError> {
+    let run = load_run(dir)?;
+    let series = run.config.data.read(&run.config.data.source)?;
+    let windows = run.config.data.set_config().build(&series)?.test;
+    crate::run::latency::time_each(&windows, examples, |window| {
+        pipeline::outputs(&run.model, std::slice::from_ref(window), &run.device).map(drop)
     })
 }
 

@@ -7,6 +7,8 @@ pub mod data;
 pub mod error;
 pub mod fit;
 pub mod forecast;
+pub mod latency;
 pub mod report;
 pub mod seq2seq;
+pub mod summary;
 pub mod tag;

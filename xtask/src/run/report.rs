@@ -215,7 +215,11 @@ pub fn write(inputs: &ReportInputs<'_>) -> Result<(), RunError> {
 
 /// `bilstm`, `gru`, `2×lstm`…: the encoder in one word.
 pub fn encoder_tag(config: &RunConfig) -> String {
-    let e = &config.model.encoder;
+    encoder_word(&config.model.encoder)
+}
+
+/// `bilstm`, `gru`, `2×lstm`…: an encoder config in one word (any task's).
+pub fn encoder_word(e: &seqmodel_tasks::EncoderConfig) -> String {
     let kind = format!("{:?}", e.kind).to_lowercase();
     let bi = if e.bidirectional { "bi" } else { "" };
     if e.num_layers > 1 {
@@ -225,7 +229,8 @@ pub fn encoder_tag(config: &RunConfig) -> String {
     }
 }
 
-fn thousands(n: usize) -> String {
+/// `1,417,218`: `n` with its digits grouped in threes.
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {

@@ -33,6 +33,7 @@ use self::report::{Decoding, Seq2SeqReportInputs};
 use super::config::CONFIG_FILE;
 use super::error::RunError;
 use super::report::REPORT_FILE;
+use super::summary::RunSummary;
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
 use crate::run::config::TaskName;
@@ -447,6 +448,30 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
             heatmaps: &heatmaps,
             dir: &out,
         })?;
+        let encoder = match config.model.architecture {
+            seqmodel_tasks::Architecture::Transformer => "transformer".to_string(),
+            seqmodel_tasks::Architecture::Rnn => {
+                format!("rnn+{:?}", config.model.attention).to_lowercase()
+            }
+        };
+        let mut run_summary = RunSummary::new(
+            ("seq2seq", &config.data.source, encoder),
+            config.train.seed,
+            &summary.epochs,
+            epoch,
+            model.num_params(),
+        );
+        let decoders = std::iter::once(("greedy", &test.greedy))
+            .chain(test.beam.as_ref().map(|(_, scores)| ("beam", scores)));
+        for (name, scores) in decoders {
+            run_summary = run_summary
+                .score(&format!("{name}_error_rate"), scores.error_rate)
+                .score(&format!("{name}_error_rate_any"), scores.error_rate_any)
+                .score(&format!("{name}_exact"), scores.exact)
+                .score(&format!("{name}_bleu"), scores.bleu)
+                .score(&format!("{name}_chrf"), scores.chrf);
+        }
+        run_summary.write(&out)?;
         report::print(
             &format!("test (weights of epoch {epoch})"),
             test,

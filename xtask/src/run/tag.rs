@@ -26,6 +26,7 @@ use self::report::TagReportInputs;
 use super::config::CONFIG_FILE;
 use super::error::RunError;
 use super::report::REPORT_FILE;
+use super::summary::RunSummary;
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
 use crate::run::config::TaskName;
@@ -301,6 +302,24 @@ pub fn train(args: &TrainArgs) -> Result<(), RunError> {
         split_sizes: sizes,
         dir: &out,
     })?;
+    let mut run_summary = RunSummary::new(
+        (
+            "tag",
+            source,
+            super::report::encoder_word(&config.model.encoder),
+        ),
+        config.train.seed,
+        &summary.epochs,
+        epoch,
+        model.num_params(),
+    )
+    .score("accuracy", test.accuracy * 100.0);
+    if let Some([default, strict]) = &test.entities {
+        run_summary = run_summary
+            .score("entity_f1", default.micro.f_score * 100.0)
+            .score("entity_f1_strict", strict.micro.f_score * 100.0);
+    }
+    run_summary.write(&out)?;
     report::print(&format!("test (weights of epoch {epoch})"), &test);
     println!("report: {}", out.join(REPORT_FILE).display());
     Ok(())
@@ -331,6 +350,25 @@ fn load_run(dir: &Path) -> Result<LoadedRun, RunError> {
         encoder,
         model,
         device,
+    })
+}
+
+/// Milliseconds of batch-1 tagging of up to `examples` test sentences of the run in `dir`
+/// (see [`crate::run::latency::latency_ms`]).
+pub fn latency_ms(dir: &Path, examples: usize) -> Result<Vec<f64>, RunError> {
+    let run = load_run(dir)?;
+    let data = data::read_split(&run.config.data)?;
+    let batcher = TagBatcher::new(run.config.data.max_word_chars);
+    let sentences: Vec<Vec<String>> = data.test.into_iter().map(|s| s.tokens).collect();
+    crate::run::latency::time_each(&sentences, examples, |tokens| {
+        report::tag_sentences(
+            &run.model,
+            &run.encoder,
+            &batcher,
+            std::slice::from_ref(tokens),
+            &run.device,
+        )
+        .map(drop)
     })
 }
 

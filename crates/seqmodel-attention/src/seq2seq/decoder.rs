@@ -264,7 +264,8 @@ impl RnnDecoder {
             memory.states.clone(),
             memory.padding_mask.clone(),
         )?;
-        let combined = combine.forward(Tensor::cat(vec![attended.context, h], 2));
+        let combined =
+            seqmodel_rnn::fast_linear(combine, Tensor::cat(vec![attended.context, h], 2));
         let combined = seqmodel_rnn::fast_tanh(combined);
         Ok((combined, Some(attended.weights)))
     }
@@ -292,7 +293,8 @@ impl RnnDecoder {
         let (h, rnn) = self.rnn.step(input, Some(state.rnn))?;
         let (attended, weights) = self.attend(h.unsqueeze_dim::<3>(1), memory)?;
         let attended = attended.squeeze_dim::<2>(1);
-        let logits = self.output.forward(self.dropout.forward(attended.clone()));
+        let logits =
+            seqmodel_rnn::fast_linear(&self.output, self.dropout.forward(attended.clone()));
         Ok(DecoderStep {
             logits,
             weights: weights.map(|w| w.squeeze_dim::<2>(1)),
@@ -333,7 +335,7 @@ impl RnnDecoder {
         let (h, _) = self.rnn.forward(embedded, None, Some(initial.rnn))?;
         let (attended, weights) = self.attend(h, memory)?;
         Ok(DecoderOutput {
-            logits: self.output.forward(self.dropout.forward(attended)),
+            logits: seqmodel_rnn::fast_linear(&self.output, self.dropout.forward(attended)),
             weights,
         })
     }
