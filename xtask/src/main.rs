@@ -42,9 +42,11 @@ enum Command {
     /// Data-pipeline throughput on rt-polarity (tokenise + encode + batch, sentences/s) against an
     /// LSTM training step of the same batch shape.
     BenchData(bench_data::BenchDataArgs),
-    /// Recurrent layers (seqmodel-rnn) against Burn's built-in Lstm/Gru/Rnn, cases a-f, and
-    /// seqmodel's QRNN and TCN (a, f, length sweep g), on one or more backends: median ms,
-    /// ratio, GFLOP/s; `--json FILE` writes the rows.
+    /// Every layer (RNN, LSTM, GRU, BiLSTM, QRNN, TCN, additive and multi-head attention, a
+    /// Transformer layer), forward and training step, against Burn's built-in, on flex, ndarray
+    /// and wgpu: median ms, spread, ratio, GFLOP/s against the machine's peak; a sweep over
+    /// length 16-4096 and batch 1-256; `--json FILE`, a log-log PNG, `--quick`; the recurrent
+    /// issue's cases a-g (and PyTorch with `--torch`).
     BenchBackends(bench_backends::BenchBackendsArgs),
     /// The method table measured: every encoder on classify, tag and forecast over seeds
     /// (score, parameters, s/epoch, latency, peak memory), and the RNN vs LSTM+attention stock

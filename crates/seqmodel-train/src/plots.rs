@@ -64,10 +64,12 @@ use crate::epoch_log::EpochRecord;
 mod attention;
 mod bars;
 mod lines;
+mod loglog;
 
 pub use attention::{MAX_ATTENTION_TOKENS, plot_attention};
 pub use bars::{BAR_PANEL_SIZE, Bar, BarPanel, plot_bars};
 pub use lines::{LINES_SIZE, plot_lines};
+pub use loglog::{LOG_LOG_PANEL_SIZE, LogLogPanel, plot_log_log};
 
 /// File name of the loss curves written by [`plot_curves`].
 pub const LOSS_PLOT_FILE: &str = "loss.png";

@@ -1,5 +1,7 @@
-//! `cargo xtask bench-backends`: seqmodel-rnn's recurrent layers against Burn's built-in
-//! `burn::nn::{Lstm, BiLstm, Gru, Rnn}`, on the same device in the same run.
+//! `cargo xtask bench-backends --cases a,…,g`: the recurrent issue's cases: seqmodel-rnn's
+//! recurrent layers (fused and reference paths) against Burn's built-in
+//! `burn::nn::{Lstm, BiLstm, Gru, Rnn}` and, with `--torch`, PyTorch, on the same device in the
+//! same run.
 //!
 //! Cases (float32, batch-first, `batch x time x input -> hidden`):
 //! a) LSTM forward 32x64x128->256; b) the same, forward + backward (loss = sum of outputs);
@@ -16,96 +18,14 @@
 //! x3 for forward + backward), and the ratio `burn-builtin / seqmodel` (> 1: seqmodel is faster).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use burn::tensor::{Device, Distribution, Tensor};
 use seqmodel_train::device::BackendName;
 use serde::Serialize;
 use xtask::stats::{Summary, summarise};
 
-/// Arguments of `cargo xtask bench-backends`.
-#[derive(clap::Args)]
-pub struct BenchBackendsArgs {
-    /// Backends to run on: flex, ndarray, wgpu (repeat the flag or separate with commas).
-    #[arg(long = "backend", value_delimiter = ',', default_value = "flex")]
-    pub backends: Vec<BackendName>,
-    /// Fewer timed runs (2 rounds of 2 instead of 5 rounds of 3, 1 warm-up instead of 2).
-    #[arg(long)]
-    pub quick: bool,
-    /// Only these cases (default: all).
-    #[arg(long, value_delimiter = ',', value_enum)]
-    pub cases: Vec<CaseId>,
-    /// Write every row as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// Only these implementations (default: all three).
-    #[arg(long = "impl", value_delimiter = ',', value_enum)]
-    pub impls: Vec<Impl>,
-    /// Also time PyTorch's CPU modules on the same cases, in this run, with this Python (one
-    /// that has torch, e.g. `~/.venvs/torch/bin/python`; runs `bench/torch_rnn.py`).
-    #[arg(long)]
-    pub torch: Option<String>,
-}
-
-/// A benchmark case (see the module documentation for the shapes).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
-pub enum CaseId {
-    /// LSTM forward 32x64x128->256.
-    A,
-    /// LSTM forward + backward 32x64x128->256.
-    B,
-    /// GRU and RNN-tanh forward 32x64x128->256.
-    C,
-    /// 2-layer bidirectional LSTM forward 32x64x128->256.
-    D,
-    /// LSTM forward 1x32x64->128 (latency).
-    E,
-    /// LSTM forward 8x512x64->128 (long sequences).
-    F,
-    /// QRNN and TCN forward 8xTx64->128, T = 128, 256, 512, 1024 (cost against length).
-    G,
-}
-
-impl CaseId {
-    fn as_str(self) -> &'static str {
-        match self {
-            CaseId::A => "a",
-            CaseId::B => "b",
-            CaseId::C => "c",
-            CaseId::D => "d",
-            CaseId::E => "e",
-            CaseId::F => "f",
-            CaseId::G => "g",
-        }
-    }
-}
-
-/// An implementation a run can time.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
-pub enum Impl {
-    /// seqmodel's fused kernel: `Execution::Fused` on flex, so a run that did not use the kernel
-    /// is an error, not a silently slower row; `Execution::Auto` elsewhere (wgpu trains on the
-    /// reference path).
-    Fused,
-    /// seqmodel's generic path (`Execution::Reference`).
-    Reference,
-    /// Burn's built-in layers.
-    Burn,
-}
-
-impl Impl {
-    /// Every implementation, in the order of the table's columns.
-    const ALL: [Impl; 3] = [Impl::Fused, Impl::Reference, Impl::Burn];
-
-    /// The name in the JSON rows.
-    fn label(self) -> &'static str {
-        match self {
-            Impl::Fused => "seqmodel-fused",
-            Impl::Reference => "seqmodel-reference",
-            Impl::Burn => "burn-builtin",
-        }
-    }
-}
+use super::timing::{Run, SETTLE, sample};
+use super::{BenchBackendsArgs, CaseId, Impl};
 
 /// Which recurrent layer a case runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -219,9 +139,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// One line of the JSON output.
+/// One row of a case, in the JSON output's `rnn_cases`.
 #[derive(Serialize)]
-struct Row {
+pub struct Row {
     case: String,
     layer: String,
     device: String,
@@ -233,8 +153,6 @@ struct Row {
     max_ms: f64,
     gflops: f64,
 }
-
-type Run = Box<dyn Fn() -> Result<(), String>>;
 
 /// Our layer for a case: a closure running one forward (or forward + backward).
 fn seqmodel_run(
@@ -361,17 +279,6 @@ fn builtin_run(case: &Case, device: &Device) -> Run {
     }
 }
 
-/// Wall times (ms) of `runs` runs.
-fn sample(run: &Run, runs: usize) -> Result<Vec<f64>, String> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        run()?;
-        times.push(start.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(times)
-}
-
 /// PyTorch answering timing requests: `bench/torch_rnn.py --serve` in a child process.
 struct TorchServer {
     child: std::process::Child,
@@ -427,16 +334,12 @@ impl Drop for TorchServer {
     }
 }
 
-/// The pause before each implementation's runs in a round. Thread pools keep spinning for a
-/// while after their last parallel region (PyTorch's OpenMP worker: 5–9 ms of CPU time after
-/// an LSTM call, measured here), and a run that starts meanwhile shares a core with them:
-/// without this pause the fused path's median on case a, timed right after PyTorch's runs,
-/// was 13.0–15.4 ms against 11.5–12.4 ms with it (three runs each). 50 ms lets every pool go
-/// idle.
-const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Run the benchmark.
-pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
+/// Runs the cases `ids` on every backend of `args`, printing their table, and returns the rows.
+pub fn run(
+    args: &BenchBackendsArgs,
+    backends: &[BackendName],
+    ids: &[CaseId],
+) -> Result<Vec<Row>, String> {
     let warmup = if args.quick { 1 } else { 2 };
     let wanted = |which: Impl| args.impls.is_empty() || args.impls.contains(&which);
     // Every implementation of a case is timed in interleaved rounds (fused, reference,
@@ -476,10 +379,10 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
     };
     // (backend, case, layer) -> the first column's median: the QRNN's speed-up over the LSTM.
     let mut firsts: Vec<(BackendName, CaseId, LayerKind, f64)> = Vec::new();
-    for &backend in &args.backends {
+    for &backend in backends {
         let device = backend.device().map_err(|e| e.to_string())?;
         for case in cases() {
-            if !args.cases.is_empty() && !args.cases.contains(&case.id) {
+            if !ids.contains(&case.id) {
                 continue;
             }
             let flops = case
@@ -604,10 +507,5 @@ pub fn run(args: &BenchBackendsArgs) -> Result<(), String> {
             );
         }
     }
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
-        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("wrote {} rows to {}", rows.len(), path.display());
-    }
-    Ok(())
+    Ok(rows)
 }
