@@ -37,8 +37,25 @@ pub fn fast_linear<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::nn::LinearConfig;
-    use burn::tensor::{Device, Distribution};
+    use burn::module::Param;
+    use burn::tensor::{Device, TensorData};
+
+    /// Deterministic values in [-scale, scale] (the tests draw nothing from the device RNG,
+    /// which other tests of this binary reseed in parallel).
+    fn ramp<const D: usize>(shape: [usize; D], scale: f32, device: &Device) -> Tensor<D> {
+        let len: usize = shape.iter().product();
+        let values: Vec<f32> = (0..len)
+            .map(|i| ((i * 37 % 101) as f32 / 50.0 - 1.0) * scale)
+            .collect();
+        Tensor::from_data(TensorData::new(values, shape), device)
+    }
+
+    fn linear(d_input: usize, d_output: usize, bias: bool, device: &Device) -> Linear {
+        Linear {
+            weight: Param::from_tensor(ramp([d_input, d_output], 0.2, device)),
+            bias: bias.then(|| Param::from_tensor(ramp([d_output], 0.1, device))),
+        }
+    }
 
     fn max_difference<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         let a: Vec<f32> = a.into_data().iter::<f32>().collect();
@@ -56,9 +73,9 @@ mod tests {
     fn matches_burn_linear_in_values_and_gradients() {
         let device = Device::flex().autodiff();
         for bias in [true, false] {
-            let linear = LinearConfig::new(37, 53).with_bias(bias).init(&device);
-            let x = Tensor::<3>::random([3, 11, 37], Distribution::Default, &device);
-            let probe = Tensor::<3>::random([3, 11, 53], Distribution::Default, &device);
+            let linear = linear(37, 53, bias, &device);
+            let x = ramp([3, 11, 37], 1.0, &device);
+            let probe = ramp([3, 11, 53], 0.7, &device);
             let run = |fast: bool| {
                 let x = x.clone().require_grad();
                 let y = if fast {
@@ -89,8 +106,8 @@ mod tests {
     #[allow(deprecated)]
     fn inference_and_other_backends_agree() {
         for device in [Device::flex(), Device::ndarray()] {
-            let linear = LinearConfig::new(9, 4).init(&device);
-            let x = Tensor::<2>::random([5, 9], Distribution::Default, &device);
+            let linear = linear(9, 4, true, &device);
+            let x = ramp([5, 9], 1.0, &device);
             let d = max_difference(fast_linear(&linear, x.clone()), linear.forward(x));
             assert!(d < 1e-5, "{d}");
         }
