@@ -34,9 +34,18 @@ struct Case {
 
 /// Output, state, and the gradients of input, `c0` and every parameter (in `gates` order:
 /// weight, bias), all flattened.
+/// The device RNG is process-wide and the tests of this file run in parallel: every test seeds
+/// and initialises under this lock, so both executions of a case get the same weights.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn run(case: &Case, execution: Execution) -> Vec<(String, Vec<f32>)> {
     let device = Device::flex().autodiff();
     // The same weights for both paths.
+    let serial = rng_lock();
     device.seed(case.seed);
     let config = QrnnConfig::new(case.input, case.hidden)
         .with_window(case.window)
@@ -48,6 +57,7 @@ fn run(case: &Case, execution: Execution) -> Vec<(String, Vec<f32>)> {
         .with_execution(execution)
         .init(&device)
         .expect("valid config");
+    drop(serial);
     let (b, t) = (case.batch, case.time);
     let cells = case.layers * if case.bidirectional { 2 } else { 1 };
     let x = tensor3(
@@ -170,6 +180,7 @@ fn fused_matches_reference_with_lengths_and_layers() {
 /// `Execution::Fused` names why the kernel cannot run: another backend, zoneout in training.
 #[test]
 fn fused_refuses_what_it_cannot_run() {
+    let _serial = rng_lock();
     #[allow(deprecated)]
     let device = Device::ndarray();
     let qrnn = QrnnConfig::new(2, 3)
@@ -243,6 +254,7 @@ proptest! {
 /// path, again on a second call, and again after new weights are loaded into the layer.
 #[test]
 fn fused_inference_matches_reference_with_cached_and_new_weights() {
+    let _serial = rng_lock();
     let device = Device::flex();
     let config = QrnnConfig::new(5, 21).with_bidirectional(true);
     let fused = config
