@@ -30,7 +30,7 @@ pub fn run(args: &PredictArgs) -> Result<(), RunError> {
     let config_path = args.run.join(CONFIG_FILE);
     // Without a config.json the classify loader reports the missing run.
     let task = if config_path.is_file() {
-        read_task(&config_path)?
+        read_task(&config_path, None)?
     } else {
         TaskName::Classify
     };

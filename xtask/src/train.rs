@@ -53,6 +53,9 @@ pub struct TrainArgs {
     /// Examples per batch [default: 64].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
+    /// The optimiser's base learning rate [default: the task's recipe; classify 2e-3].
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
     /// Seed of initialisation, shuffling and dropout [default: 0].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -168,7 +171,7 @@ impl TrainArgs {
     /// included.
     pub fn config_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&'static str, bool); 13] = [
+        let flags: [(&'static str, bool); 14] = [
             ("--init-from", self.init_from.is_some()),
             ("--data", self.data.is_some()),
             ("--text-column", self.text_column.is_some()),
@@ -178,6 +181,7 @@ impl TrainArgs {
             ("--backend", self.backend.is_some()),
             ("--devices", self.devices.is_some()),
             ("--batch-size", self.batch_size.is_some()),
+            ("--lr", self.lr.is_some()),
             ("--seed", self.seed.is_some()),
             ("--embeddings", self.embeddings.is_some()),
             ("--freeze-embeddings", self.freeze_embeddings),
@@ -195,7 +199,7 @@ impl TrainArgs {
     }
 
     /// Applies the flags every task shares (`--backend`, `--devices`, `--epochs`,
-    /// `--batch-size`, `--seed`) to a task's config.
+    /// `--batch-size`, `--lr`, `--seed`) to a task's config.
     pub fn apply_run_flags(
         &self,
         backend: &mut String,
@@ -213,6 +217,9 @@ impl TrainArgs {
         }
         if let Some(n) = self.batch_size {
             train.batch_size = n;
+        }
+        if let Some(lr) = self.lr {
+            train.optimizer.set_lr(lr);
         }
         if let Some(seed) = self.seed {
             train.seed = seed;
@@ -275,7 +282,7 @@ impl TrainArgs {
                     what: CONFIG_FILE.into(),
                 });
             }
-            let task = read_task(&config_path)?;
+            let task = read_task(&config_path, None)?;
             if let Some(given) = self.task
                 && given != task
             {
@@ -295,7 +302,7 @@ impl TrainArgs {
             return Ok(task);
         }
         match &self.config {
-            Some(path) => read_task(path),
+            Some(path) => read_task(path, Some(self.task.unwrap_or(TaskName::Classify))),
             None => Ok(TaskName::Classify),
         }
     }

@@ -128,6 +128,7 @@ fn bad_input_is_one_line_with_exit_code_2() {
     assert_refused(&with(&["--data", "nowhere.csv"]), "--data nowhere.csv");
     assert_refused(&with(&["--text-column", "body"]), "missing column \"body\"");
     assert_refused(&with(&["--pooling", "median"]), "median");
+    assert_refused(&with(&["--lr", "-1"]), "optimizer.lr");
 
     std::fs::write(dir.join("empty.csv"), "").expect("write");
     assert_refused(&with(&["--data", "empty.csv"]), "empty.csv");
@@ -173,6 +174,51 @@ fn bad_input_is_one_line_with_exit_code_2() {
     assert!(stderr(&unknown).contains("possible values"));
     let unknown = xtask(&["train", "--task", "translate"], &dir);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// A `--config` file may give only what differs from the default recipe (even the task), and
+/// `--lr` sets the optimiser's learning rate; both end up complete in the run's config.json.
+#[test]
+fn a_partial_config_and_lr_flag_make_a_complete_config() {
+    let dir = scratch("partial");
+    let data = write_reviews(&dir);
+    let partial = format!(
+        r#"{{"data": {{"source": "{}", "text_column": "review", "label_column": "sentiment",
+             "min_freq": 1}},
+           "model": {{"embedding_dim": 8, "encoder": {{"hidden_size": 8}}}},
+           "train": {{"epochs": 1, "batch_size": 32}}}}"#,
+        data.display()
+    );
+    std::fs::write(dir.join("partial.json"), partial).expect("write");
+    let trained = xtask(
+        &[
+            "train",
+            "--config",
+            "partial.json",
+            "--lr",
+            "0.004",
+            "--out",
+            "run",
+        ],
+        &dir,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run/config.json")).expect("config.json"))
+            .expect("config JSON");
+    assert_eq!(config["task"], "classify");
+    assert_eq!(config["backend"], "flex");
+    assert_eq!(config["train"]["epochs"], 1);
+    assert_eq!(config["train"]["batch_size"], 32);
+    assert_eq!(config["train"]["optimizer"]["kind"], "adam");
+    assert_eq!(config["train"]["optimizer"]["lr"], 0.004);
+    assert_eq!(config["model"]["encoder"]["hidden_size"], 8);
+    // Left out, so the default recipe's: a bidirectional LSTM, max-pooled.
+    assert_eq!(config["model"]["encoder"]["bidirectional"], true);
+    assert_eq!(config["model"]["pooling"], "max");
+    // --lr changes the config, so --resume refuses it.
+    let resumed = xtask(&["train", "--resume", "--out", "run", "--lr", "0.1"], &dir);
+    assert_refused(&resumed, "--lr");
 }
 
 #[test]

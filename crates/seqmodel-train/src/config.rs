@@ -219,6 +219,13 @@ impl OptimizerConfig {
         }
     }
 
+    /// Sets the base learning rate, keeping the optimiser and its other settings.
+    pub fn set_lr(&mut self, value: f64) {
+        match self {
+            Self::Adam { lr, .. } | Self::AdamW { lr, .. } | Self::Sgd { lr, .. } => *lr = value,
+        }
+    }
+
     /// Burn's optimiser for this config.
     pub fn init(&self) -> ModuleOptimizer {
         let decay = |penalty: f32| (penalty > 0.0).then(|| WeightDecayConfig::new(penalty));

@@ -338,10 +338,13 @@ fn epochs_text(plan: &Plan) -> String {
                     "forecast up to {epochs} epochs (early stopping, the best validation epoch \
                      kept)"
                 ),
-                _ => format!(
-                    "{} {epochs} epochs (the best validation epoch kept)",
-                    t.name()
+                TableTask::Classify => format!(
+                    "classify {epochs} epochs at Adam 1e-3 (PyTorch's baseline recipe; the \
+                     default job's 2e-3 is in results.md; the best validation epoch kept)"
                 ),
+                TableTask::Tag => {
+                    format!("tag {epochs} epochs (the best validation epoch kept)")
+                }
             }
         })
         .collect();

@@ -11,11 +11,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use seqmodel_data::{ForecastSet, TargetTransform, WindowConfig};
+use seqmodel_data::{ForecastSet, WindowConfig};
 use seqmodel_tasks::ForecastAttention;
 use seqmodel_train::write_atomic;
 
-use self::config::{ForecastRunConfig, SeriesConfig, bundled};
+use self::config::{ForecastRunConfig, bundled};
 use self::pipeline::{TRANSFORM_FILE, load_run};
 use crate::eval::EvalArgs;
 use crate::predict::PredictArgs;
@@ -122,27 +122,7 @@ pub fn new_config(args: &TrainArgs) -> Result<ForecastRunConfig, RunError> {
     let f = &args.forecast;
     let mut config = match &args.config {
         Some(path) => ForecastRunConfig::read(path)?,
-        None => {
-            let source = args.data.clone().unwrap_or_else(|| "eustock".into());
-            let series = match bundled(&source) {
-                Some(b) => SeriesConfig::bundled(b),
-                None => SeriesConfig {
-                    source,
-                    date_column: None,
-                    targets: Vec::new(),
-                    inputs: Vec::new(),
-                    lookback: 30,
-                    horizon: 1,
-                    transform: TargetTransform::Levels,
-                    scaler: seqmodel_data::ScalerKind::Standard,
-                    split: seqmodel_data::SplitRatios::new(0.7, 0.15, 0.15)
-                        .expect("valid fractions"),
-                    season: 1,
-                    fill: config::GapFill::Error,
-                },
-            };
-            ForecastRunConfig::default_for(series)
-        }
+        None => ForecastRunConfig::for_source(args.data.as_deref().unwrap_or("eustock")),
     };
     if args.config.is_some()
         && let Some(source) = &args.data

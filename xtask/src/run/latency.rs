@@ -15,7 +15,7 @@ pub const WARM_UP_CALLS: usize = 3;
 /// `dir` (classify, tag or forecast), after [`WARM_UP_CALLS`] untimed ones. Every call reads
 /// its result back to the host, so the device has finished before the clock is read.
 pub fn latency_ms(dir: &Path, examples: usize) -> Result<Vec<f64>, RunError> {
-    match read_task(&dir.join(CONFIG_FILE))? {
+    match read_task(&dir.join(CONFIG_FILE), None)? {
         TaskName::Classify => {
             let run = classify::load_run(dir)?;
             let split = data::read_split(&run.config.data)?;

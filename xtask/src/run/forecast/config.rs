@@ -280,6 +280,28 @@ impl ForecastRunConfig {
         .synced()
     }
 
+    /// The default run on `source`: a bundled series' own recipe, or for a CSV file the
+    /// defaults of [`Self::default_for`] with no target chosen yet (`--target` names it).
+    pub fn for_source(source: &str) -> Self {
+        let series = match bundled(source) {
+            Some(b) => SeriesConfig::bundled(b),
+            None => SeriesConfig {
+                source: source.to_string(),
+                date_column: None,
+                targets: Vec::new(),
+                inputs: Vec::new(),
+                lookback: 30,
+                horizon: 1,
+                transform: TargetTransform::Levels,
+                scaler: ScalerKind::Standard,
+                split: SplitRatios::new(0.7, 0.15, 0.15).expect("valid fractions"),
+                season: 1,
+                fill: GapFill::Error,
+            },
+        };
+        Self::default_for(series)
+    }
+
     /// The model's horizon, target and input counts set from `data`.
     pub fn synced(mut self) -> Self {
         self.model.horizon = self.data.horizon;
@@ -292,9 +314,12 @@ impl ForecastRunConfig {
         self
     }
 
-    /// Reads a config file (unknown fields refused).
+    /// Reads a config file: a complete one, or a partial one over the default of its data
+    /// (`eustock` if it names none; unknown fields are refused).
     pub fn read(path: &Path) -> Result<Self, RunError> {
-        let config: Self = crate::run::config::parse_json(path)?;
+        let config: Self = crate::run::config::parse_json_over(path, |source| {
+            Self::for_source(source.unwrap_or("eustock"))
+        })?;
         config.validate(path)?;
         Ok(config)
     }

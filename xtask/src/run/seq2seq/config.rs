@@ -281,9 +281,12 @@ impl Seq2SeqRunConfig {
         }
     }
 
-    /// Reads a config file (every field; unknown fields are refused).
+    /// Reads a config file: a complete one, or a partial one over the default of its data
+    /// (`cmudict` if it names none; unknown fields are refused).
     pub fn read(path: &Path) -> Result<Self, RunError> {
-        let config: Self = crate::run::config::parse_json(path)?;
+        let config: Self = crate::run::config::parse_json_over(path, |source| {
+            Self::for_source(source.unwrap_or("cmudict"))
+        })?;
         config.validate(path)?;
         Ok(config)
     }
