@@ -53,7 +53,8 @@ fn model(
         .expect("valid config");
     // Confident, source-dependent predictions (a random model's are nearly uniform), and an
     // <eos> that some hypotheses reach and some do not.
-    let weight = model.decoder.output.weight.val() * 4.0;
+    // (A leaf again, so that the model also trains on an autodiff device.)
+    let weight = (model.decoder.output.weight.val() * 4.0).detach();
     model.decoder.output.weight = Param::from_tensor(weight);
     let mut bias = vec![0.0f32; TARGET_VOCAB];
     bias[EOS] = 0.6;
@@ -348,6 +349,93 @@ fn all_at_once_teacher_forcing_equals_step_by_step() {
             burn::tensor::Tolerance::absolute(1e-5),
         );
         let _ = name;
+    }
+}
+
+/// Telling the decoder each target's length (`forward_padded`, what training uses) skips the
+/// padded steps' work but changes no logit at a real position, and so neither the masked loss
+/// nor any gradient.
+#[test]
+fn forward_padded_equals_forward_at_real_positions_in_loss_and_gradients() {
+    let device = Device::flex().autodiff();
+    for kind in [RecurrentKind::Lstm, RecurrentKind::Gru] {
+        let plain = model(
+            DecoderAttentionKind::General,
+            false,
+            kind,
+            BridgeKind::Concat,
+            &device,
+        );
+        let source = batch(&sources(), &device);
+        // Ragged targets: `<bos>` + gold as the input, gold + `<eos>` as the target.
+        let gold = [
+            vec![4, 5, 6, 3],
+            vec![7],
+            vec![3, 8, 4, 4, 5, 6],
+            vec![6, 6],
+        ];
+        let inputs: Vec<Vec<usize>> = gold
+            .iter()
+            .map(|g| std::iter::once(BOS).chain(g.iter().copied()).collect())
+            .collect();
+        let targets: Vec<Vec<usize>> = gold
+            .iter()
+            .map(|g| g.iter().copied().chain(std::iter::once(EOS)).collect())
+            .collect();
+        let (input, target) = (batch(&inputs, &device), batch(&targets, &device));
+
+        let full = plain.forward(&source, input.ids.clone()).expect("forward");
+        let padded = plain
+            .forward_padded(&source, &input)
+            .expect("forward_padded");
+        let time = input.ids.dims()[1];
+        let a: Vec<f32> = full.logits.clone().into_data().iter::<f32>().collect();
+        let b: Vec<f32> = padded.logits.clone().into_data().iter::<f32>().collect();
+        let mut compared = 0;
+        for (row, len) in inputs.iter().map(Vec::len).enumerate() {
+            for t in 0..len {
+                let at = (row * time + t) * TARGET_VOCAB;
+                assert_eq!(
+                    a[at..at + TARGET_VOCAB],
+                    b[at..at + TARGET_VOCAB],
+                    "{kind:?} {row} {t}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, inputs.iter().map(Vec::len).sum::<usize>());
+
+        let loss_full = plain.loss(full.logits, &target);
+        let loss_padded = plain.loss(padded.logits, &target);
+        assert_eq!(
+            loss_full.clone().into_scalar::<f32>(),
+            loss_padded.clone().into_scalar::<f32>()
+        );
+        let grads_full = loss_full.backward();
+        let grads_padded = loss_padded.backward();
+        // Through the decoder's recurrence (its embedding, via the input gradients of every
+        // step) and out of it into the encoder (via the initial state).
+        let weights = [
+            ("output", plain.decoder.output.weight.val()),
+            ("decoder embedding", plain.decoder.embedding.weight.val()),
+            ("encoder embedding", plain.encoder.embedding.weight.val()),
+        ];
+        for (name, w) in weights {
+            let g = |grads| -> Vec<f32> {
+                w.grad(grads)
+                    .expect("takes part")
+                    .into_data()
+                    .iter::<f32>()
+                    .collect()
+            };
+            let (p, q) = (g(&grads_full), g(&grads_padded));
+            let worst = p
+                .iter()
+                .zip(&q)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-6, "{kind:?} {name}: {worst}");
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
-use seqmodel_rnn::{FastDropout, FastDropoutConfig};
+use seqmodel_rnn::{FastDropout, FastDropoutConfig, SequenceLengths};
 use serde::{Deserialize, Serialize};
 
 use super::encoder::EncoderOutput;
@@ -314,6 +314,21 @@ impl RnnDecoder {
         initial: DecoderState,
         memory: &EncoderOutput,
     ) -> crate::Result<DecoderOutput> {
+        self.forward_with_lengths(inputs, None, initial, memory)
+    }
+
+    /// [`Self::forward`] told each row's real length (`inputs` padded to `target_time`): the
+    /// recurrence stops at each row's last real token, which saves the padded steps' work.
+    /// Logits at real positions are those of [`Self::forward`]; past a row's length they are
+    /// computed from a recurrent output of 0, for a masked loss to skip.
+    /// With input feeding the decoder runs step by step and `lengths` is not needed.
+    pub fn forward_with_lengths(
+        &self,
+        inputs: Tensor<2, Int>,
+        lengths: Option<&SequenceLengths>,
+        initial: DecoderState,
+        memory: &EncoderOutput,
+    ) -> crate::Result<DecoderOutput> {
         if self.input_feeding {
             let [_, time] = inputs.dims();
             let mut state = initial;
@@ -332,7 +347,7 @@ impl RnnDecoder {
             });
         }
         let embedded = self.dropout.forward(self.embedding.forward(inputs));
-        let (h, _) = self.rnn.forward(embedded, None, Some(initial.rnn))?;
+        let (h, _) = self.rnn.forward(embedded, lengths, Some(initial.rnn))?;
         let (attended, weights) = self.attend(h, memory)?;
         Ok(DecoderOutput {
             logits: seqmodel_rnn::fast_linear(&self.output, self.dropout.forward(attended)),

@@ -231,6 +231,24 @@ impl Seq2Seq {
         self.decoder.forward(decoder_input, state, &memory)
     }
 
+    /// [`Self::forward`] for a padded decoder input (`<bos>` + target): the decoder's
+    /// recurrence stops at each row's last real token (see
+    /// [`RnnDecoder::forward_with_lengths`]). Logits at real target positions, and so a loss
+    /// masked on target padding, are those of [`Self::forward`]; only padded positions differ.
+    pub fn forward_padded(
+        &self,
+        source: &PaddedBatch,
+        decoder_input: &PaddedBatch,
+    ) -> crate::Result<Seq2SeqOutput> {
+        let (memory, state) = self.start(source)?;
+        self.decoder.forward_with_lengths(
+            decoder_input.ids.clone(),
+            Some(decoder_input.lengths()),
+            state,
+            &memory,
+        )
+    }
+
     /// Scheduled sampling (Bengio et al. 2015): step by step, each row's next input is the
     /// gold token with probability `teacher_forcing` and the model's own previous argmax
     /// otherwise (drawn from the device's RNG). `teacher_forcing = 1` equals

@@ -21,11 +21,16 @@ impl Seq2Seq {
         batch: Seq2SeqBatch,
         teacher_forcing: f64,
     ) -> crate::Result<SequenceOutput> {
-        let out = self.forward_scheduled(
-            &batch.source,
-            batch.decoder_input.ids.clone(),
-            teacher_forcing,
-        )?;
+        let out = if teacher_forcing >= 1.0 {
+            // Full teacher forcing: the decoder stops at each target's end.
+            self.forward_padded(&batch.source, &batch.decoder_input)?
+        } else {
+            self.forward_scheduled(
+                &batch.source,
+                batch.decoder_input.ids.clone(),
+                teacher_forcing,
+            )?
+        };
         let loss = self.loss(out.logits.clone(), &batch.decoder_target);
         Ok(crate::loss::sequence_output(
             loss,

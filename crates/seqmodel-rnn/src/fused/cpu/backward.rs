@@ -281,6 +281,7 @@ unsafe fn backward_block<S: TiledProduct>(
     let mut direct = vec![0.0f32; if kind.is_gru() { m * h_ } else { 0 }];
     let mut dh_prev = vec![0.0f32; m * np];
     let mut scratch = Vec::new();
+    let mut live_d = Vec::new();
     for s in (0..time).rev() {
         let t = dims.step(s);
         if lengths.iter().all(|&l| l <= t) {
@@ -369,25 +370,43 @@ unsafe fn backward_block<S: TiledProduct>(
         // `(r * T + t) * G*H` of `d_gh` (GRU) or `d_xp` (the same values for LSTM and RNN);
         // rows without a step `t` are 0.
         let d_rec = if kind.is_gru() { &job.d_gh } else { &job.d_xp };
-        // SAFETY: rows `r < m` at stride `T * G*H` from `t * G*H` lie in `d_rec` (`m x T x G*H`);
-        // `dh_prev` is `m x np`.
+        // As in the forward pass: when some rows have no step `t`, the product runs on the
+        // live rows only, copied side by side (their values are unchanged).
+        let live = lengths.iter().filter(|&&l| l > t).count();
+        let (rows, stride) = if live == m {
+            // SAFETY: row 0 of step `t` lies in `d_rec` (`m x T x G*H`).
+            (unsafe { d_rec.as_ptr().add(t * gh) }, time * gh)
+        } else {
+            live_d.clear();
+            for (r, &len) in lengths.iter().enumerate() {
+                if len > t {
+                    live_d.extend_from_slice(&d_rec[(r * time + t) * gh..][..gh]);
+                }
+            }
+            (live_d.as_ptr(), gh)
+        };
+        // SAFETY: `rows` holds `live` rows of `G*H` at stride `stride` (`d_rec` at `T * G*H`
+        // from `t * G*H`, or `live_d`); `dh_prev` is `m x np` with `live <= m`.
         unsafe {
             S::product(
-                m,
-                d_rec.as_ptr().add(t * gh),
-                (time * gh, 1),
+                live,
+                rows,
+                (stride, 1),
                 w,
                 dh_prev.as_mut_ptr(),
                 np,
                 &mut scratch,
             )
         };
+        let mut rank = 0;
         for (r, &len) in lengths.iter().enumerate() {
             if len <= t {
                 continue;
             }
+            let product_row = if live == m { r } else { rank };
+            rank += 1;
             let dhr = &mut dh[r * h_..][..h_];
-            dhr.copy_from_slice(&dh_prev[r * np..][..h_]);
+            dhr.copy_from_slice(&dh_prev[product_row * np..][..h_]);
             if kind.is_gru() {
                 for (d, z) in dhr.iter_mut().zip(&direct[r * h_..][..h_]) {
                     *d += z;

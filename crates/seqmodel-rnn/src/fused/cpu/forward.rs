@@ -234,11 +234,16 @@ unsafe fn forward_block<S: TiledProduct>(
     };
     let mut gates = vec![0.0f32; m * np];
     let mut scratch = Vec::new();
+    // The states of the rows that have step `t`, side by side, when some rows have ended:
+    // the recurrent product runs on those rows only (each row's product is the same whichever
+    // rows share the tile, so the values do not change; only the padded rows' work is saved).
+    let mut live_h = Vec::new();
     let lengths = &inputs.lengths[job.rows.clone()];
     let (b_hn, bias) = (inputs.b_hn, inputs.bias);
     for s in 0..time {
         let t = dims.step(s);
-        if lengths.iter().all(|&l| l <= t) {
+        let live = lengths.iter().filter(|&&l| l > t).count();
+        if live == 0 {
             if train {
                 for r in 0..m {
                     job.hprev[(r * time + t) * h_..][..h_].fill(0.0);
@@ -246,11 +251,23 @@ unsafe fn forward_block<S: TiledProduct>(
             }
             continue;
         }
-        // SAFETY: `h` is `m x H`, `gates` is `m x np`.
+        let states = if live == m {
+            h.as_ptr()
+        } else {
+            live_h.clear();
+            for (r, &len) in lengths.iter().enumerate() {
+                if len > t {
+                    live_h.extend_from_slice(&h[r * h_..][..h_]);
+                }
+            }
+            live_h.as_ptr()
+        };
+        // SAFETY: `states` is `live x H` (`h`, or the live rows copied into `live_h`),
+        // `gates` is `m x np` with `live <= m`.
         unsafe {
             S::product(
-                m,
-                h.as_ptr(),
+                live,
+                states,
                 (h_, 1),
                 wt,
                 gates.as_mut_ptr(),
@@ -258,6 +275,9 @@ unsafe fn forward_block<S: TiledProduct>(
                 &mut scratch,
             )
         };
+        // Row `r`'s gates: row `r` of `gates` when every row is live, else its rank among the
+        // live rows.
+        let mut rank = 0;
         for (r, &len) in lengths.iter().enumerate() {
             if len <= t {
                 if train {
@@ -265,9 +285,11 @@ unsafe fn forward_block<S: TiledProduct>(
                 }
                 continue;
             }
+            let gate_row = if live == m { r } else { rank };
+            rank += 1;
             let bt = r * time + t;
             let x = &inputs.xp[((b0 + r) * time + t) * inputs.xs..][..gh];
-            let g = &gates[r * np..][..gh];
+            let g = &gates[gate_row * np..][..gh];
             let hr = &mut h[r * h_..][..h_];
             let out = &mut job.out[r * out_row + t * h_..][..h_];
             let act = if train {
