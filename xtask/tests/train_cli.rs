@@ -128,7 +128,7 @@ fn bad_input_is_one_line_with_exit_code_2() {
     assert_refused(&with(&["--data", "nowhere.csv"]), "--data nowhere.csv");
     assert_refused(&with(&["--text-column", "body"]), "missing column \"body\"");
     assert_refused(&with(&["--pooling", "median"]), "median");
-    assert_refused(&with(&["--lr", "-1"]), "optimizer.lr");
+    assert_refused(&with(&["--lr", "0"]), "optimizer.lr");
 
     std::fs::write(dir.join("empty.csv"), "").expect("write");
     assert_refused(&with(&["--data", "empty.csv"]), "empty.csv");
