@@ -398,12 +398,13 @@ unsafe fn backward_block<S: TiledProduct>(
                 &mut scratch,
             )
         };
+        // Row `r`'s product is row `rank` of `dh_prev`: its rank among the live rows.
         let mut rank = 0;
         for (r, &len) in lengths.iter().enumerate() {
             if len <= t {
                 continue;
             }
-            let product_row = if live == m { r } else { rank };
+            let product_row = rank;
             rank += 1;
             let dhr = &mut dh[r * h_..][..h_];
             dhr.copy_from_slice(&dh_prev[product_row * np..][..h_]);

@@ -275,8 +275,8 @@ unsafe fn forward_block<S: TiledProduct>(
                 &mut scratch,
             )
         };
-        // Row `r`'s gates: row `r` of `gates` when every row is live, else its rank among the
-        // live rows.
+        // Row `r`'s gates are row `rank` of `gates`: its rank among the live rows (`r` itself
+        // when every row is live).
         let mut rank = 0;
         for (r, &len) in lengths.iter().enumerate() {
             if len <= t {
@@ -285,7 +285,7 @@ unsafe fn forward_block<S: TiledProduct>(
                 }
                 continue;
             }
-            let gate_row = if live == m { r } else { rank };
+            let gate_row = rank;
             rank += 1;
             let bt = r * time + t;
             let x = &inputs.xp[((b0 + r) * time + t) * inputs.xs..][..gh];
